@@ -1,0 +1,54 @@
+"""Losses: ``loss(scores, y, ...) -> (loss, dscores)``, the mean over the batch.
+
+And the weight penalties ``penalty(W, reg) -> (loss, dW)`` added to them.
+"""
+import numpy as np
+
+from .validate import as_float_array, check_scores_labels
+
+
+def softmax_cross_entropy(scores, y):
+    """L = -1/N * sum_i log(softmax(scores_i)[y_i]), computed stably (shift by the row max).
+
+    Inputs:  scores: (N, C) float, unnormalized log-probabilities
+             y: (N,) int, labels in [0, C)
+    Returns: loss: float (Python or numpy scalar)
+             dscores: (N, C), same dtype as scores, = (softmax(scores) - onehot(y)) / N
+    """
+    scores, y = check_scores_labels(scores, y, "softmax_cross_entropy")
+    # TODO: implement softmax_cross_entropy (see the docstring)
+    raise NotImplementedError("softmax_cross_entropy")
+
+
+def hinge_loss(scores, y, delta=1.0):
+    """L = 1/N * sum_i sum_{j != y_i} max(0, scores_ij - scores_i,y_i + delta)  (multiclass SVM).
+
+    Inputs:  scores: (N, C) float; y: (N,) int in [0, C); delta: float margin
+    Returns: loss: float
+             dscores: (N, C), same dtype as scores
+    """
+    scores, y = check_scores_labels(scores, y, "hinge_loss")
+    # TODO: implement hinge_loss (see the docstring)
+    raise NotImplementedError("hinge_loss")
+
+
+def l2_regularization(W, reg):
+    """R = 0.5 * reg * sum(W**2);  dR/dW = reg * W.
+
+    Inputs:  W: any-shape float array; reg: float >= 0
+    Returns: loss: float; dW: same shape and dtype as W
+    """
+    W = as_float_array(W, "W", "l2_regularization")
+    # TODO: implement l2_regularization (see the docstring)
+    raise NotImplementedError("l2_regularization")
+
+
+def l1_regularization(W, reg):
+    """R = reg * sum(|W|);  dR/dW = reg * sign(W)  (0 at W = 0).
+
+    Inputs:  W: any-shape float array; reg: float >= 0
+    Returns: loss: float; dW: same shape and dtype as W
+    """
+    W = as_float_array(W, "W", "l1_regularization")
+    # TODO: implement l1_regularization (see the docstring)
+    raise NotImplementedError("l1_regularization")

@@ -1,0 +1,93 @@
+"""Generate the student package from the reference one.
+
+    python -m grader build-exercises            # write exercises/ from solutions/
+    python -m grader build-exercises --check    # exit 1 if exercises/ is stale
+
+Every block between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` becomes a
+``# TODO:`` line and ``raise NotImplementedError("Qualname")``; all else is copied.
+"""
+import ast
+import re
+from pathlib import Path
+
+BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN SOLUTION\s*$")
+END = re.compile(r"^\s*# END SOLUTION\s*$")
+
+
+class MarkerError(ValueError):
+    """A BEGIN/END SOLUTION pair is unbalanced or outside a function."""
+
+
+def _qualnames(source):
+    """Map each line number inside a function to that function's qualified name."""
+    names = {}
+
+    def visit(node, prefix):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                qual = f"{prefix}{child.name}"
+                if not isinstance(child, ast.ClassDef):
+                    for line in range(child.lineno, child.end_lineno + 1):
+                        names[line] = qual
+                visit(child, qual + ".")
+    visit(ast.parse(source), "")
+    return names
+
+
+def strip_solutions(source, filename="<source>"):
+    """Return ``source`` with every marked solution block replaced by a stub."""
+    names = _qualnames(source)
+    out, inside = [], None
+    for number, line in enumerate(source.splitlines(keepends=True), start=1):
+        begin = BEGIN.match(line)
+        if begin:
+            if inside is not None:
+                raise MarkerError(f"{filename}:{number}: BEGIN SOLUTION inside another block")
+            if number not in names:
+                raise MarkerError(f"{filename}:{number}: BEGIN SOLUTION outside a function")
+            indent, inside = begin["indent"], names[number]
+            out.append(f"{indent}# TODO: implement {inside} (see the docstring)\n")
+            out.append(f'{indent}raise NotImplementedError("{inside}")\n')
+        elif END.match(line):
+            if inside is None:
+                raise MarkerError(f"{filename}:{number}: END SOLUTION without BEGIN")
+            inside = None
+        elif inside is None:
+            out.append(line)
+    if inside is not None:
+        raise MarkerError(f"{filename}: BEGIN SOLUTION in {inside} is never closed")
+    return "".join(out)
+
+
+def generated_files(solutions_dir):
+    """Yield (relative path, generated text) for every .py file of the reference package."""
+    solutions_dir = Path(solutions_dir)
+    for path in sorted(solutions_dir.rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        rel = path.relative_to(solutions_dir)
+        yield rel, strip_solutions(path.read_text(), str(path))
+
+
+def stale_files(solutions_dir, exercises_dir):
+    """Relative paths whose exercises/ copy differs from what the generator makes."""
+    exercises_dir = Path(exercises_dir)
+    expected = dict(generated_files(solutions_dir))
+    stale = [rel for rel, text in expected.items()
+             if not (exercises_dir / rel).is_file() or (exercises_dir / rel).read_text() != text]
+    extra = [p.relative_to(exercises_dir) for p in exercises_dir.rglob("*.py")
+             if "__pycache__" not in p.parts and p.relative_to(exercises_dir) not in expected]
+    return sorted(stale + extra)
+
+
+def build(solutions_dir, exercises_dir):
+    """Write exercises/ from solutions/; returns the relative paths written."""
+    exercises_dir = Path(exercises_dir)
+    written = []
+    for rel, text in generated_files(solutions_dir):
+        target = exercises_dir / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.is_file() or target.read_text() != text:
+            target.write_text(text)
+            written.append(rel)
+    return written

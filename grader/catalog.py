@@ -1,0 +1,58 @@
+"""The exercise catalog (grader/catalog.toml), read once, in teaching order."""
+import difflib
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+CATALOG_PATH = Path(__file__).with_name("catalog.toml")
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    title: str
+    module: str
+    points: float
+    requires: tuple
+    hints: tuple
+
+
+class UnknownExercise(ValueError):
+    """An exercise id that the catalog does not list."""
+
+
+@cache
+def exercises():
+    """All exercises, in teaching order."""
+    with open(CATALOG_PATH, "rb") as f:
+        raw = tomllib.load(f)["exercise"]
+    return tuple(Exercise(e["id"], e["title"], e["module"], float(e["points"]),
+                          tuple(e.get("requires", ())), tuple(e.get("hints", ())))
+                 for e in raw)
+
+
+def by_id():
+    return {e.id: e for e in exercises()}
+
+
+def get(exercise_id):
+    """The exercise named ``exercise_id``, or UnknownExercise with a suggestion."""
+    table = by_id()
+    if exercise_id in table:
+        return table[exercise_id]
+    close = difflib.get_close_matches(exercise_id, table, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    raise UnknownExercise(f"unknown exercise '{exercise_id}'{hint}; "
+                          f"'python -m grader list' shows them all")
+
+
+def with_prerequisites(exercise_id):
+    """The exercise and everything it requires, transitively, in teaching order."""
+    table, wanted, todo = by_id(), set(), [exercise_id]
+    while todo:
+        current = get(todo.pop()).id
+        if current not in wanted:
+            wanted.add(current)
+            todo.extend(table[current].requires)
+    return [e for e in exercises() if e.id in wanted]

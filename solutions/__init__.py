@@ -1,0 +1,6 @@
+"""Sophia: neural networks from scratch in numpy.
+
+Modules, in teaching order: initializers, losses, layers, activations.
+Each student-written body sits between BEGIN/END SOLUTION markers; the
+exercises package is generated from this one by ``python -m grader build-exercises``.
+"""

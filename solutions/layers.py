@@ -1,0 +1,90 @@
+"""The layer contract, and the Linear (fully connected) layer.
+
+A layer's ``forward(x) -> out`` keeps what ``backward`` needs;
+``backward(dout) -> dx`` fills ``self.grads`` (same keys as ``self.params``,
+overwritten on every call, never accumulated); ``self.training`` switches
+train/eval behaviour for the layers that have one.
+"""
+import numpy as np
+
+from .initializers import he_normal
+from .validate import check_features, check_rng, check_same_shape
+
+
+class Layer:
+    """Base class: parameters, their gradients, a cache and a training flag."""
+
+    def __init__(self):
+        self.params = {}        # name -> array
+        self.grads = {}         # name -> array of the same shape, set by backward
+        self.cache = None       # whatever forward keeps for backward
+        self.training = True
+        self.input_shape = None  # set by forward, checked by backward
+
+    def __call__(self, x):
+        return self.forward(x)
+
+    def train(self):
+        """Switch to training behaviour; returns self."""
+        self.training = True
+        return self
+
+    def eval(self):
+        """Switch to evaluation (inference) behaviour; returns self."""
+        self.training = False
+        return self
+
+    def forward(self, x):
+        raise NotImplementedError(f"{type(self).__name__}.forward")
+
+    def backward(self, dout):
+        raise NotImplementedError(f"{type(self).__name__}.backward")
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class Linear(Layer):
+    """out = x @ W + b.
+
+    Parameters: params["W"]: (D, M), drawn by ``weight_init``; params["b"]: (M,), zeros.
+    """
+
+    def __init__(self, in_features, out_features, rng, weight_init=he_normal, dtype=np.float64):
+        super().__init__()
+        check_rng(rng, "Linear")
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.params["W"] = np.asarray(weight_init((self.in_features, self.out_features), rng),
+                                      dtype=dtype)
+        self.params["b"] = np.zeros(self.out_features, dtype=dtype)
+
+    def forward(self, x):
+        """out = x @ W + b.
+
+        Inputs:  x: (N, D)
+        Returns: out: (N, M)
+        """
+        x = check_features(x, "Linear.forward", ndim=2, features=self.in_features)
+        self.input_shape = x.shape
+        # BEGIN SOLUTION
+        self.cache = x
+        return x @ self.params["W"] + self.params["b"]
+        # END SOLUTION
+
+    def backward(self, dout):
+        """dx = dout @ W.T;  dW = x.T @ dout;  db = sum_i dout_i.
+
+        Inputs:  dout: (N, M), upstream gradient dL/dout
+        Returns: dx: (N, D); sets grads["W"]: (D, M) and grads["b"]: (M,)
+        """
+        shape = self.input_shape and (self.input_shape[0], self.out_features)
+        dout = check_same_shape(dout, shape, "Linear.backward")
+        # BEGIN SOLUTION
+        x = self.cache
+        self.grads["W"] = x.T @ dout
+        self.grads["b"] = dout.sum(axis=0)
+        return dout @ self.params["W"].T
+        # END SOLUTION
+
+    def __repr__(self):
+        return f"Linear({self.in_features}, {self.out_features})"

@@ -1,0 +1,123 @@
+"""Trusted comparisons: type, shape, dtype and finiteness first, then values with a diagnosis.
+
+Every numpy function used here is captured when this module is imported, before
+any student code loads, so a submission that patches numpy cannot fake a pass.
+"""
+import numpy as np
+
+_ndarray, _float64, _float32 = np.ndarray, np.float64, np.float32
+_asarray, _array, _isfinite, _abs = np.asarray, np.array, np.isfinite, np.abs
+_maximum, _argmax, _unravel, _median = np.maximum, np.argmax, np.unravel_index, np.median
+_all, _any, _count_nonzero, _sign = np.all, np.any, np.count_nonzero, np.sign
+_array_equal, _ptp, _shares_memory = np.array_equal, np.ptp, np.shares_memory
+
+LIKELY_RATIOS = {2.0: "twice the expected value: a missing 0.5 or 1/2, or a term counted twice?",
+                 0.5: "half the expected value: an extra 0.5 or a missing factor 2?",
+                 -1.0: "the expected value with the opposite sign: a sign flip?"}
+
+
+def fmt_shape(shape):
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def assert_array(name, got, shape, dtype):
+    """``got`` is exactly an ndarray (no subclass) of ``shape`` and ``dtype``, all finite."""
+    if type(got) is not _ndarray:
+        raise AssertionError(f"{name}: expected a numpy array of shape {fmt_shape(shape)}, "
+                             f"got {type(got).__name__}")
+    if got.shape != tuple(shape):
+        hint = ""
+        if got.ndim == 2 and got.shape == tuple(shape)[::-1]:
+            hint = " (transposed?)"
+        elif got.size == int(np.prod(shape)):
+            hint = " (right size, wrong shape: a reshape or a missing keepdims?)"
+        raise AssertionError(f"{name}: expected shape {fmt_shape(shape)}, "
+                             f"got shape {fmt_shape(got.shape)}{hint}")
+    if got.dtype != np.dtype(dtype):
+        raise AssertionError(f"{name}: expected dtype {np.dtype(dtype)}, got dtype {got.dtype}"
+                             f" (keep the input's dtype; avoid creating arrays without dtype=)")
+    finite = _isfinite(got)
+    if not _all(finite):
+        where = _unravel(int(_argmax(~finite)), got.shape)
+        raise AssertionError(f"{name}: contains {_count_nonzero(~finite)} NaN/inf entries, "
+                             f"first at index {tuple(int(i) for i in where)} "
+                             f"(an exp() that overflows? shift by the max, or a division by 0)")
+
+
+def assert_float(name, got, expected, rtol=1e-7, atol=1e-12):
+    """``got`` is a finite real scalar (Python float or numpy floating) close to ``expected``."""
+    if type(got) not in (float, _float64, _float32):
+        raise AssertionError(f"{name}: expected a float, got {type(got).__name__} {got!r:.60}")
+    if not _isfinite(got):
+        raise AssertionError(f"{name}: got {got} (an exp() that overflows? shift by the max)")
+    got, expected = float(got), float(expected)
+    if abs(got - expected) > atol + rtol * abs(expected):
+        raise AssertionError(f"{name}: expected {expected!r}, got {got!r}"
+                             + _ratio_hint(_array([got]), _array([expected])))
+
+
+def diagnose(got, expected, n=None):
+    """A sentence naming the likely cause of ``got`` != ``expected`` (same shape), or ''."""
+    if not _any(got) and _any(expected):
+        return " Got all zeros: is the value ever computed or the gradient ever set?"
+    hint = _ratio_hint(got, expected, n)
+    if hint:
+        return hint
+    if got.ndim == 2 and got.shape[0] == got.shape[1] and _close(got.T, expected):
+        return " Got the transpose of the expected array."
+    return ""
+
+
+def _close(a, b, rtol=1e-6):
+    return bool(_all(_abs(a - b) <= rtol * (_abs(a) + _abs(b)) + 1e-12))
+
+
+def _ratio_hint(got, expected, n=None):
+    mask = _abs(expected) > 1e-12 * max(1.0, float(_abs(expected).max(initial=0.0)))
+    if not _any(mask):
+        return ""
+    ratios = got[mask] / expected[mask]
+    ratio = float(_median(ratios))
+    if float(_ptp(ratios)) > 1e-6 * max(1.0, abs(ratio)):
+        return ""
+    candidates = dict(LIKELY_RATIOS)
+    if n and n > 2:
+        candidates[float(n)] = f"{n} times the expected value (N = {n}): a missing 1/N, or a sum where a mean is due?"
+        candidates[1.0 / n] = f"1/{n} of the expected value (N = {n}): divided by N twice?"
+    for value, text in candidates.items():
+        if abs(ratio - value) <= 1e-6 * abs(value):
+            return f" Got {text}"
+    return f" Got the expected array times {ratio:.6g}: a wrong constant factor?"
+
+
+def assert_close(name, got, expected, rtol=1e-7, atol=1e-12, n=None):
+    """``got`` has ``expected``'s type, shape and dtype, and every entry is close to it.
+
+    An entry fails when |got - expected| > atol + rtol * |expected|.
+    The message gives the max abs and rel errors, the worst index and a likely cause.
+    ``n`` (the batch size) lets the diagnosis recognise a missing 1/N.
+    """
+    expected = _asarray(expected)
+    assert_array(name, got, expected.shape, expected.dtype)
+    err = _abs(got - expected)
+    bad = err > atol + rtol * _abs(expected)
+    if _any(bad):
+        rel = err / _maximum(1e-8, _abs(got) + _abs(expected))
+        worst = tuple(int(i) for i in _unravel(int(_argmax(err)), err.shape))
+        raise AssertionError(
+            f"{name}: {_count_nonzero(bad)} of {err.size} entries differ; "
+            f"max abs error {float(err.max()):.3g}, max rel error {float(rel.max()):.3g}; "
+            f"worst at index {worst}: expected {float(expected[worst]):.10g}, "
+            f"got {float(got[worst]):.10g}." + diagnose(got, expected, n))
+
+
+def snapshot(*arrays):
+    """Copies of the inputs, to check later with ``assert_unchanged``."""
+    return [_array(a, copy=True) for a in arrays]
+
+
+def assert_unchanged(name, before, after):
+    """The caller's input was not modified in place."""
+    if not _array_equal(before, after):
+        raise AssertionError(f"{name} was modified in place: work on a copy "
+                             f"(x = x - m, not x -= m)")

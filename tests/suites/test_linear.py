@@ -1,0 +1,78 @@
+"""Checks for the Linear layer (exercise ``linear``)."""
+import numpy as np
+import pytest
+
+from tests.checks import assert_close, assert_unchanged, snapshot
+from tests.gradcheck import check_layer_gradients
+
+pytestmark = pytest.mark.exercise("linear")
+
+
+def gaussian(shape, rng):
+    return rng.standard_normal(shape)
+
+
+def make_linear(impl, rng, d=4, m=3):
+    return impl.layers.Linear(d, m, rng, weight_init=gaussian)
+
+
+def test_linear_forward_known_answer(impl, rng):
+    layer = make_linear(impl, rng, d=2, m=3)
+    layer.params["W"][...] = [[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0]]
+    layer.params["b"][...] = [0.5, -1.0, 2.0]
+    x = np.array([[1.0, 2.0], [0.0, -4.0]])
+    expected = np.array([[-0.5, 2.0, 5.0], [4.5, -3.0, 2.0]])
+    assert_close("Linear.forward(x)", layer.forward(x), expected)
+
+
+@pytest.mark.parametrize("key", ["x", "W", "b"])
+def test_linear_backward(impl, rng, key):
+    layer = make_linear(impl, rng, d=5, m=4)
+    errors = check_layer_gradients(layer, rng.standard_normal((6, 5)), rng)
+    assert errors["dx" if key == "x" else key] < 1e-7
+
+
+def test_linear_backward_known_answer(impl, rng):
+    layer = make_linear(impl, rng, d=2, m=2)
+    layer.params["W"][...] = [[1.0, 2.0], [3.0, 4.0]]
+    x = np.array([[1.0, -1.0], [2.0, 0.5], [0.0, 3.0]])
+    dout = np.array([[1.0, 0.0], [0.5, -2.0], [-1.0, 1.0]])
+    layer.forward(x)
+    dx = layer.backward(dout)
+    assert_close("dx", dx, dout @ layer.params["W"].T, n=3)
+    assert_close('grads["W"]', layer.grads["W"], x.T @ dout, n=3)
+    assert_close('grads["b"]', layer.grads["b"], dout.sum(axis=0), n=3)
+
+
+def test_linear_inputs_unchanged(impl, rng):
+    layer = make_linear(impl, rng)
+    x, dout = rng.standard_normal((5, 4)), rng.standard_normal((5, 3))
+    before = snapshot(x, dout, layer.params["W"], layer.params["b"])
+    layer.forward(x)
+    layer.backward(dout)
+    for name, old, new in zip(["x", "dout", 'params["W"]', 'params["b"]'], before,
+                              [x, dout, layer.params["W"], layer.params["b"]]):
+        assert_unchanged(name, old, new)
+
+
+def test_linear_backward_twice_same_grads(impl, rng):
+    layer = make_linear(impl, rng)
+    x, dout = rng.standard_normal((5, 4)), rng.standard_normal((5, 3))
+    layer.forward(x)
+    dx1 = layer.backward(dout)
+    first = {k: v.copy() for k, v in layer.grads.items()}
+    dx2 = layer.backward(dout)
+    assert_close("dx (second backward)", dx2, dx1)
+    for key in ("W", "b"):
+        assert_close(f'grads["{key}"] (second backward: overwritten, not accumulated)',
+                     layer.grads[key], first[key])
+
+
+def test_linear_float32_keeps_dtype(impl, rng):
+    layer = impl.layers.Linear(4, 3, rng, weight_init=gaussian, dtype=np.float32)
+    x = rng.standard_normal((5, 4)).astype(np.float32)
+    out = layer.forward(x)
+    expected = x @ layer.params["W"] + layer.params["b"]
+    assert_close("Linear.forward(x) in float32", out, expected, rtol=1e-5)
+    dx = layer.backward(np.ones((5, 3), np.float32))
+    assert_close("dx in float32", dx, np.ones((5, 3), np.float32) @ layer.params["W"].T, rtol=1e-5)

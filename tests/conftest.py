@@ -15,10 +15,27 @@ def pytest_addoption(parser):
                      help="package under test: solutions (default), exercises, or a folder path")
     parser.addoption("--seed", type=int, default=0,
                      help="offset added to every check's fixed seed (fresh inputs, same checks)")
+    parser.addoption("--exercise", action="append", default=[],
+                     help="run only the checks of this catalog exercise (repeatable)")
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "exercise(id): the catalog exercise this check grades")
+
+
+def pytest_collection_modifyitems(config, items):
+    wanted = set(config.getoption("--exercise"))
+    if not wanted:
+        return
+    keep = [item for item in items if exercise_of(item) in wanted]
+    config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+    items[:] = keep
+
+
+def exercise_of(item):
+    """The catalog id of a check (its ``exercise`` marker), or None for kit self-tests."""
+    marker = item.get_closest_marker("exercise")
+    return marker.args[0] if marker else None
 
 
 @pytest.fixture(scope="session")

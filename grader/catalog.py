@@ -13,6 +13,7 @@ class Exercise:
     id: str
     title: str
     module: str
+    functions: tuple
     points: float
     requires: tuple
     hints: tuple
@@ -27,7 +28,7 @@ def exercises():
     """All exercises, in teaching order."""
     with open(CATALOG_PATH, "rb") as f:
         raw = tomllib.load(f)["exercise"]
-    return tuple(Exercise(e["id"], e["title"], e["module"], float(e["points"]),
+    return tuple(Exercise(e["id"], e["title"], e["module"], tuple(e.get("functions", ())), float(e["points"]),
                           tuple(e.get("requires", ())), tuple(e.get("hints", ())))
                  for e in raw)
 
@@ -56,3 +57,11 @@ def with_prerequisites(exercise_id):
             wanted.add(current)
             todo.extend(table[current].requires)
     return [e for e in exercises() if e.id in wanted]
+
+
+def owner_of(qualname):
+    """The exercise whose student-written bodies include ``qualname`` (e.g. 'Linear.forward')."""
+    for exercise in exercises():
+        if qualname in exercise.functions:
+            return exercise
+    return None

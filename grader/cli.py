@@ -1,0 +1,163 @@
+"""Commands of ``python -m grader``; each is a function of its parsed options.
+
+    python -m grader [--impl solutions | --submission DIR] [--json FILE] [--seed N]
+    python -m grader check NAME      one exercise, with its prerequisites' status
+    python -m grader list            exercise ids in teaching order, with status
+    python -m grader train mlp       train on the spirals with your code
+    python -m grader build-exercises write exercises/ from solutions/
+"""
+import argparse
+import difflib
+import sys
+
+from . import catalog, report, runner, scoring
+from .implementation import NAMED, MissingSubmission, resolve
+
+
+class UsageError(Exception):
+    """A bad command line: one line on stderr, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(message)
+
+
+def add_target(parser):
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--impl", default="exercises",
+                        help="package to grade: exercises (default), solutions, or a folder")
+    target.add_argument("--submission", metavar="DIR", help="a student's copy of exercises/")
+    parser.add_argument("--seed", type=int, default=0, help="fresh random inputs (default 0)")
+
+
+def add_report(parser):
+    parser.add_argument("--json", metavar="FILE", help="also write Gradescope results.json")
+    parser.add_argument("--fail-under", type=float, metavar="PCT",
+                        help="exit 1 when the score is below PCT percent")
+    parser.add_argument("--no-colour", "--no-color", action="store_true", help="plain output")
+
+
+def folder_of(options):
+    return resolve(options.submission or options.impl)
+
+
+def grade(options, exercise_ids=None, shown=None):
+    folder = folder_of(options)
+    progress = Progress(enabled=sys.stderr.isatty())
+    run = runner.run(folder, exercises=exercise_ids, seed=options.seed, on_check=progress)
+    progress.done()
+    results = scoring.summarize(run, shown or exercise_ids)
+    label = options.submission or options.impl
+    print(report.terminal(run, results, colour=None if not options.no_colour else False,
+                          label=label))
+    if options.json:
+        report.write_json(options.json, run, results)
+    score, most = scoring.total(results)
+    if options.fail_under is not None and 100.0 * score / most < options.fail_under:
+        return 1
+    return 0
+
+
+class Progress:
+    """A one-line count of finished checks on stderr, when it is a terminal."""
+
+    def __init__(self, enabled):
+        self.enabled, self.count = enabled, 0
+
+    def __call__(self, check):
+        self.count += 1
+        if self.enabled:
+            sys.stderr.write(f"\r  {self.count} checks done ({check.exercise})\033[K")
+            sys.stderr.flush()
+
+    def done(self):
+        if self.enabled:
+            sys.stderr.write("\r\033[K")
+
+
+def cmd_grade(argv):
+    parser = Parser(prog="python -m grader", description="Grade the exercises.")
+    add_target(parser)
+    add_report(parser)
+    return grade(parser.parse_args(argv))
+
+
+def cmd_check(argv):
+    parser = Parser(prog="python -m grader check", description="Grade one exercise.")
+    parser.add_argument("name", help="exercise id (python -m grader list)")
+    add_target(parser)
+    add_report(parser)
+    options = parser.parse_args(argv)
+    wanted = [e.id for e in catalog.with_prerequisites(options.name)]
+    return grade(options, exercise_ids=wanted)
+
+
+def cmd_list(argv):
+    parser = Parser(prog="python -m grader list", description="Exercise ids and status.")
+    add_target(parser)
+    parser.add_argument("--no-status", action="store_true", help="ids only, without grading")
+    options = parser.parse_args(argv)
+    if options.no_status:
+        statuses = {}
+    else:
+        run = runner.run(folder_of(options), seed=options.seed)
+        statuses = {r.exercise.id: r.status for r in scoring.summarize(run)}
+    for exercise in catalog.exercises():
+        print(f"{exercise.id:<20} {statuses.get(exercise.id, '')}".rstrip())
+    return 0
+
+
+def cmd_build_exercises(argv):
+    from .build import build, stale_files
+    parser = Parser(prog="python -m grader build-exercises",
+                    description="Write exercises/ from solutions/ (stubs replace solutions).")
+    parser.add_argument("--check", action="store_true", help="exit 1 if exercises/ is stale")
+    options = parser.parse_args(argv)
+    if options.check:
+        stale = stale_files(NAMED["solutions"], NAMED["exercises"])
+        for path in stale:
+            print(f"stale: exercises/{path}")
+        return 1 if stale else 0
+    for path in build(NAMED["solutions"], NAMED["exercises"]):
+        print(f"wrote exercises/{path}")
+    return 0
+
+
+def cmd_train(argv):
+    from .train_cli import main as train_main
+    impl, rest, i = "exercises", [], 0
+    while i < len(argv):          # --impl/--submission choose the package; the rest is train's
+        if argv[i] in ("--impl", "--submission") and i + 1 < len(argv):
+            impl, i = argv[i + 1], i + 2
+        else:
+            rest.append(argv[i])
+            i += 1
+    return train_main(rest, str(resolve(impl)))
+
+
+COMMANDS = {"check": cmd_check, "list": cmd_list, "train": cmd_train,
+            "build-exercises": cmd_build_exercises}
+
+
+def main(argv):
+    if argv and not argv[0].startswith("-"):
+        name = argv[0]
+        if name not in COMMANDS:
+            close = difflib.get_close_matches(name, COMMANDS, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            return fail(f"unknown command '{name}'{hint}; commands: {', '.join(COMMANDS)}")
+        command, argv = COMMANDS[name], argv[1:]
+    else:
+        command = cmd_grade
+    try:
+        return command(argv)
+    except (UsageError, catalog.UnknownExercise, MissingSubmission) as error:
+        return fail(str(error))
+    except KeyboardInterrupt:
+        return 130
+
+
+def fail(message):
+    print(f"grader: {message}", file=sys.stderr)
+    return 2

@@ -1,0 +1,79 @@
+"""Reports: the terminal table with feedback, and Gradescope's results.json."""
+import json
+import sys
+
+from . import scoring
+
+COLOURS = {"passed": "32", "in progress": "33", "not started": "2", "failed": "31",
+           "error": "31", "memory limit": "31", "timed out": "35"}
+FULL_FAILURES = 3   # checks shown in full per exercise; the rest are summarized
+
+
+def paint(text, status, colour):
+    return f"\033[{COLOURS.get(status, '0')}m{text}\033[0m" if colour else text
+
+
+def terminal(run, results, colour=None, details=True, label=None):
+    """The report a student reads: a table, the score, the next step, and the first failures."""
+    colour = sys.stdout.isatty() if colour is None else colour
+    lines = [f"Sophia: grading {label or run.folder} (seed {run.seed})", ""]
+    width = max([len(r.exercise.id) for r in results] + [8])
+    lines.append(f"  {'exercise':<{width}}  {'status':<12}  {'points':>9}  checks")
+    for r in results:
+        status = paint(f"{r.status:<12}", r.status, colour)
+        lines.append(f"  {r.exercise.id:<{width}}  {status}  "
+                     f"{r.score:>4g}/{r.max_score:<4g}  {r.passed}/{len(r.checks)}")
+    score, most = scoring.total(results)
+    pct = 100.0 * score / most if most else 0.0
+    lines += ["", f"score: {score:g} / {most:g} ({pct:.0f} %)   [{run.seconds:.1f} s]"]
+    upcoming = scoring.next_exercise(results)
+    if upcoming is None:
+        lines.append("next: nothing left, every exercise passes")
+    else:
+        ex = upcoming.exercise
+        lines.append(f"next: {ex.id}: {ex.title} (in {ex.module}.py; "
+                     f"'python -m grader hint {ex.id}' if stuck)")
+        if details:
+            lines += feedback(upcoming)
+    return "\n".join(lines)
+
+
+def feedback(result):
+    """What went wrong in one exercise: the first failures in full, the rest in one line each."""
+    bad = [c for c in result.checks if c.outcome != "passed"]
+    if not result.checks:
+        return ["", f"{result.exercise.id}: no check reported an outcome "
+                    f"(the grading run failed before this exercise; see the run's output)"]
+    if result.status == "not started":
+        first = bad[0].message if bad else ""
+        return ["", f"{result.exercise.id}: {first.removeprefix('not started: ')}"]
+    lines = ["", f"{result.exercise.id}: {len(bad)} of {len(result.checks)} checks did not pass"]
+    for check in bad[:FULL_FAILURES]:
+        lines.append(f"  x {check.name} [{check.outcome.replace('_', ' ')}]")
+        lines += ["      " + line for line in check.message.splitlines()]
+    for check in bad[FULL_FAILURES:]:
+        summary = check.message.splitlines()[0] if check.message else ""
+        lines.append(f"  x {check.name}: {summary[:100]}")
+    return lines
+
+
+def results_json(run, results):
+    """Gradescope's results.json: one test per exercise, its checks' feedback as output."""
+    score, most = scoring.total(results)
+    tests = []
+    for number, r in enumerate(results, start=1):
+        output = "\n".join(feedback(r)).strip() if r.status != scoring.DONE else \
+            f"all {len(r.checks)} checks passed"
+        tests.append({"name": f"{r.exercise.id}: {r.exercise.title}", "number": str(number),
+                      "score": r.score, "max_score": r.max_score,
+                      "status": "passed" if r.status == scoring.DONE else "failed",
+                      "output": output, "visibility": "visible"})
+    return {"score": score, "max_score": most, "execution_time": round(run.seconds, 3),
+            "output": f"Sophia grader, seed {run.seed}: {score:g} / {most:g}",
+            "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
+
+
+def write_json(path, run, results):
+    with open(path, "w") as f:
+        json.dump(results_json(run, results), f, indent=2)
+        f.write("\n")

@@ -24,7 +24,7 @@ def sample_indices(shape, rng, max_coords):
     return [tuple(int(i) for i in np.unravel_index(k, shape)) for k in flat]
 
 
-def numerical_gradient(f, x, indices, h=1e-6):
+def numerical_gradient(f, x, indices, h=1e-5):
     """d f(x) / d x[i] by central differences at each index i; ``f`` returns a float.
 
     ``x`` is perturbed in place and restored; pass an array the check owns.

@@ -21,7 +21,8 @@ def check_features(x, where, ndim, features=None, name="x"):
     """Check a float input of ``ndim`` dimensions whose last axis has ``features`` entries."""
     x = as_float_array(x, name, where)
     if x.ndim != ndim:
-        expected = f"(N, {features})" if features is not None and ndim == 2 else f"{ndim} dimensions"
+        expected = f"(N, {'C' if features is None else features})" if ndim == 2 \
+            else f"{ndim} dimensions"
         raise ValueError(f"{where}: {name} must have shape {expected}, got shape {x.shape}")
     if features is not None and x.shape[-1] != features:
         raise ValueError(

@@ -46,6 +46,9 @@ def check_scores_labels(scores, y, where):
     scores = as_float_array(scores, "scores", where)
     if scores.ndim != 2:
         raise ValueError(f"{where}: scores must have shape (N, C), got shape {scores.shape}")
+    if 0 in scores.shape:
+        raise ValueError(f"{where}: scores must hold at least one example and one class "
+                         f"(N, C >= 1), got shape {scores.shape}")
     y = np.asarray(y)
     if y.dtype.kind not in "iu":
         raise ValueError(f"{where}: labels y must be integers, got dtype {y.dtype}")
@@ -63,9 +66,12 @@ def check_scores_labels(scores, y, where):
 def check_shape(shape, where):
     """Check a weight shape: a tuple of at least two positive ints."""
     try:
-        shape = tuple(int(s) for s in shape)
+        sizes = tuple(shape)
     except TypeError:
         raise ValueError(f"{where}: shape must be a tuple of ints, got {shape!r}") from None
+    if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in sizes):
+        raise ValueError(f"{where}: shape must be a tuple of ints, got {shape!r}")
+    shape = tuple(int(s) for s in sizes)
     if len(shape) < 2 or min(shape) < 1:
         raise ValueError(f"{where}: shape must hold at least two positive sizes, got {shape}")
     return shape

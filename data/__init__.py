@@ -1,0 +1,1 @@
+"""Data sets of the curriculum: the CS231n spirals (``data.spiral.make_spirals``)."""

@@ -1,0 +1,66 @@
+"""Pictures of a training run, drawn with matplotlib's Agg canvas (no screen, no pyplot state).
+
+    save_training_plot("out.png", predict, X, y, history, "Linear > ReLU > Linear > Softmax")
+"""
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+
+COLOURS = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C"]
+
+
+def decision_grid(X, steps=300, margin=0.15):
+    """A (steps*steps, 2) grid covering X with a margin, and its two (steps, steps) axes."""
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    pad = margin * (hi - lo).max()
+    xs = np.linspace(lo[0] - pad, hi[0] + pad, steps)
+    ys = np.linspace(lo[1] - pad, hi[1] + pad, steps)
+    gx, gy = np.meshgrid(xs, ys)                                   # (steps, steps) each
+    return np.stack([gx.ravel(), gy.ravel()], axis=1), gx, gy      # (steps*steps, 2)
+
+
+def save_training_plot(path, predict, X, y, history, title, accuracy=None):
+    """Write one PNG: the decision boundary with the points (left), the loss curve (right).
+
+    Inputs:  predict: callable (M, 2) -> (M,) int labels; X: (N, 2); y: (N,) int
+             history: has .loss (one float per step), .steps and .accuracy (recorded points)
+             title: the model's description; accuracy: float, shown in the title
+    """
+    n_classes = int(y.max()) + 1
+    colours = [COLOURS[k % len(COLOURS)] for k in range(n_classes)]
+    grid, gx, gy = decision_grid(X)
+    labels = np.asarray(predict(grid)).reshape(gx.shape)           # (steps, steps)
+
+    fig = Figure(figsize=(11, 4.8), dpi=100)
+    FigureCanvasAgg(fig)
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.15]})
+    left.contourf(gx, gy, labels, levels=np.arange(n_classes + 1) - 0.5,
+                  cmap=ListedColormap(colours), alpha=0.35)
+    for k in range(n_classes):
+        mask = y == k
+        left.scatter(X[mask, 0], X[mask, 1], s=14, c=colours[k], edgecolors="black",
+                     linewidths=0.4, label=f"class {k}")
+    left.set_aspect("equal")
+    left.set_xlim(gx.min(), gx.max())
+    left.set_ylim(gy.min(), gy.max())
+    left.legend(loc="upper right", fontsize=8, framealpha=0.8)
+    acc = f" — training accuracy {accuracy:.3f}" if accuracy is not None else ""
+    left.set_title(f"{title}{acc}", fontsize=10)
+
+    loss = np.asarray(history.loss, dtype=float)
+    right.plot(np.arange(1, len(loss) + 1), loss, color="#333333", linewidth=1.2, label="loss")
+    right.set_xlabel("step")
+    right.set_ylabel("loss (batch, with penalty)")
+    right.set_yscale("log" if loss.min() > 0 and loss.max() / loss.min() > 20 else "linear")
+    right.grid(alpha=0.3)
+    if len(history.accuracy):
+        twin = right.twinx()
+        twin.plot(history.steps, history.accuracy, "o-", color=COLOURS[2], markersize=3,
+                  linewidth=1, label="training accuracy")
+        twin.set_ylim(0, 1.02)
+        twin.set_ylabel("training accuracy", color=COLOURS[2])
+    right.set_title(f"loss over {len(loss)} steps (final {loss[-1]:.4f})", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
+    return path

@@ -1,0 +1,161 @@
+"""``python -m grader train {softmax,svm,mlp}``: train the package under test on the spirals.
+
+    python -m grader train mlp --plot out.png            # your exercises/
+    python -m grader train softmax --impl solutions      # the reference
+    python -m grader train mlp --hidden 100 50 --activation tanh --steps 3000
+    python -m grader train mlp --points 1000 --batch-size 300 --steps 4000 --lr 0.5 --reg 1e-4
+
+Ends with the line ``accuracy: 0.987`` (training accuracy). A body you have not
+written yet stops the run with the exercise to do next, not a traceback.
+"""
+import argparse
+import functools
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from data.spiral import make_spirals
+
+from . import catalog
+from .implementation import Implementation
+
+# Defaults per pipeline: CS231n's spiral case study, tuned for He-initialized weights.
+PRESETS = {
+    "softmax": {"hidden": (), "head": "softmax", "steps": 300, "lr": 1.0, "reg": 1e-3},
+    "svm": {"hidden": (), "head": "svm", "steps": 300, "lr": 1.0, "reg": 1e-3},
+    "mlp": {"hidden": (100,), "head": "softmax", "steps": 2000, "lr": 1.0, "reg": 1e-3},
+}
+INITS = ("he_normal", "he_uniform", "xavier_normal", "xavier_uniform", "small_normal")
+
+
+class Diverged(ArithmeticError):
+    """The loss became NaN or infinite."""
+
+
+@dataclass
+class Fit:
+    model: object
+    X: np.ndarray
+    y: np.ndarray
+    history: object
+    accuracy: float
+    seconds: float
+    description: str
+
+
+def describe(hidden, activation, head):
+    name = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "swish": "Swish"}[activation]
+    parts = [f"Linear({size}) > {name}" for size in hidden]
+    return " > ".join(parts + ["Linear", "Softmax" if head == "softmax" else "SVM"])
+
+
+def build(impl, hidden, head, activation, reg, rng, weight_init):
+    """The model: Linear > head when there is no hidden layer, else impl.models.build_mlp."""
+    if isinstance(weight_init, str):
+        weight_init = getattr(impl.initializers, weight_init)
+    if not hidden:
+        heads = {"softmax": impl.models.SoftmaxHead, "svm": impl.models.SVMHead}
+        return impl.models.Sequential([impl.layers.Linear(2, 3, rng, weight_init=weight_init)],
+                                      heads[head](), reg=reg)
+    return impl.models.build_mlp(2, hidden, 3, rng, activation=activation, head=head,
+                                 weight_init=weight_init, reg=reg)
+
+
+def fit(impl, pipeline, *, hidden=None, activation="relu", steps=None, lr=None, reg=None,
+        seed=0, points=100, batch_size=None, weight_init="he_normal", on_step=None):
+    """Train ``impl`` on make_spirals(points, rng=default_rng(seed)) with ``pipeline``'s presets."""
+    preset = PRESETS[pipeline]
+    hidden = tuple(preset["hidden"] if hidden is None else hidden)
+    steps = preset["steps"] if steps is None else steps
+    lr = preset["lr"] if lr is None else lr
+    reg = preset["reg"] if reg is None else reg
+    rng = np.random.default_rng(seed)
+    X, y = make_spirals(points, rng=rng)
+    model = build(impl, hidden, preset["head"], activation, reg, rng, weight_init)
+    started = time.perf_counter()
+    history = impl.training.train(model, X, y, rng, steps=steps, lr=lr, batch_size=batch_size,
+                                  eval_every=max(1, steps // 20), on_step=on_step)
+    seconds = time.perf_counter() - started
+    acc = impl.training.accuracy(impl.training.predict(model, X), y)
+    return Fit(model, X, y, history, acc, seconds, describe(hidden, activation, preset["head"]))
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="python -m grader train",
+                                description="Train your network on the spirals (CS231n).")
+    p.add_argument("pipeline", choices=sorted(PRESETS),
+                   help="Linear > Softmax, Linear > SVM, or an MLP")
+    p.add_argument("--hidden", type=int, nargs="*", metavar="H",
+                   help="hidden layer sizes (mlp default: 100; none for a linear model)")
+    p.add_argument("--activation", default="relu", choices=["relu", "tanh", "sigmoid", "swish"])
+    p.add_argument("--init", default="he_normal", choices=INITS, help="weight initializer")
+    p.add_argument("--steps", type=int, help="SGD steps (softmax/svm 300, mlp 2000)")
+    p.add_argument("--lr", type=float, help="learning rate (default 1.0)")
+    p.add_argument("--reg", type=float, help="L2 strength (default 1e-3)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the data and the weights")
+    p.add_argument("--points", type=int, default=100, help="points per class (3 classes)")
+    p.add_argument("--batch-size", type=int, help="mini-batch size (default: the whole data set)")
+    p.add_argument("--plot", metavar="FILE",
+                   help="write the decision boundary and loss curve as PNG")
+    return p
+
+
+def missing_exercise(error):
+    """One line naming the exercise that owns the unwritten body, and how to check it."""
+    qualname = error.args[0] if error.args else "?"
+    owner = catalog.owner_of(qualname)
+    if owner is None:
+        return f"not written yet: {qualname} (raises NotImplementedError)"
+    return (f"not written yet: {qualname}, part of exercise '{owner.id}' ({owner.title}); "
+            f"check it with: python -m grader check {owner.id}")
+
+
+def main(argv, impl_folder):
+    """Run ``train`` with arguments ``argv`` on the package in ``impl_folder``; the exit status."""
+    args = parser().parse_args(argv)
+    if args.steps is not None and args.steps < 1:
+        parser().error("--steps must be >= 1")
+    if args.points < 2:
+        parser().error("--points must be >= 2")
+    impl = Implementation(impl_folder)
+    steps = args.steps or PRESETS[args.pipeline]["steps"]
+    every = max(1, steps // 10)
+
+    first = []
+
+    def on_step(step, loss):
+        if not first:
+            first.append(loss)
+        if not math.isfinite(loss) or loss > 1000 * max(1.0, first[0]):
+            raise Diverged(f"the loss diverged (loss {loss:.4g} at step {step}, {first[0]:.4g} at "
+                           f"step 1): lower --lr, or check your gradients "
+                           f"(python -m grader check sequential)")
+        if step == 1 or step % every == 0:
+            print(f"step {step:>6}/{steps}  loss {loss:.4f}", flush=True)
+
+    batch = "full batch" if not args.batch_size or args.batch_size >= 3 * args.points \
+        else f"batches of {args.batch_size}"
+    print(f"training {args.pipeline} on {3 * args.points} spiral points, {steps} steps, "
+          f"{batch} ({impl.folder})", flush=True)
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported by on_step
+                result = fit(impl, args.pipeline, hidden=args.hidden, activation=args.activation,
+                         steps=steps, lr=args.lr, reg=args.reg, seed=args.seed, points=args.points,
+                         batch_size=args.batch_size, weight_init=args.init, on_step=on_step)
+    except NotImplementedError as error:
+        print(missing_exercise(error), flush=True)
+        return 1
+    except Diverged as error:
+        print(str(error), flush=True)
+        return 1
+    print(f"{result.description}: trained in {result.seconds:.2f} s", flush=True)
+    if args.plot:
+        from .plots import save_training_plot
+        predict = functools.partial(impl.training.predict, result.model)
+        save_training_plot(args.plot, predict, result.X, result.y, result.history,
+                           result.description, accuracy=result.accuracy)
+        print(f"wrote {args.plot}", flush=True)
+    print(f"accuracy: {result.accuracy:.3f}", flush=True)
+    return 0

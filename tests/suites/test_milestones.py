@@ -1,0 +1,53 @@
+"""Milestones: train the package under test on the default spirals to its target.
+
+Each trains exactly like ``python -m grader train PIPELINE`` (grader.train_cli.fit,
+seed 0, 100 points per class), with trusted He-normal weights so that only the
+model and training code are graded here. The reference takes well under a second.
+"""
+import time
+
+import numpy as np
+import pytest
+
+from grader.train_cli import fit
+from tests.trusted_models import require
+
+TARGETS = {"softmax": 0.45, "svm": 0.45, "mlp": 0.95}     # the reference: 0.54, 0.53, 0.99
+
+
+def he_gaussian(shape, rng):
+    """W ~ N(0, 2 / fan_in), drawn from the rng given (trusted, not the student's initializer)."""
+    return rng.standard_normal(shape) * np.sqrt(2.0 / shape[0])
+
+
+def train_to_target(impl, pipeline):
+    started = time.perf_counter()
+    result = fit(impl, pipeline, weight_init=he_gaussian)
+    seconds = time.perf_counter() - started
+    history = result.history
+    require(len(history.loss) >= 2 and np.isfinite(history.loss[-1]),
+            f"the training loss ended at {history.loss[-1] if history.loss else None}")
+    require(history.loss[-1] < history.loss[0],
+            f"the loss did not fall: {history.loss[0]:.4f} at step 1, {history.loss[-1]:.4f} at the end")
+    require(result.accuracy >= TARGETS[pipeline],
+            f"{result.description}: training accuracy {result.accuracy:.3f} after {len(history.loss)} "
+            f"steps in {seconds:.1f} s, target {TARGETS[pipeline]}; see the loss curve with "
+            f"`python -m grader train {pipeline} --plot out.png`")
+
+
+@pytest.mark.exercise("milestone_softmax")
+@pytest.mark.timeout(10)
+def test_milestone_linear_softmax_on_spirals(impl):
+    train_to_target(impl, "softmax")
+
+
+@pytest.mark.exercise("milestone_svm")
+@pytest.mark.timeout(10)
+def test_milestone_linear_svm_on_spirals(impl):
+    train_to_target(impl, "svm")
+
+
+@pytest.mark.exercise("milestone_mlp")
+@pytest.mark.timeout(15)
+def test_milestone_mlp_on_spirals(impl):
+    train_to_target(impl, "mlp")

@@ -1,0 +1,80 @@
+"""Checks for gradient checking by hand (exercise ``numgrad``).
+
+The student's numerical gradient is compared with the trusted one in
+tests/gradcheck.py; the grader never uses the student's version for anything else.
+"""
+import numpy as np
+import pytest
+
+from tests.checks import assert_close, assert_float, assert_unchanged, snapshot
+from tests.gradcheck import numerical_gradient as trusted_gradient
+from tests.gradcheck import rel_error, sample_indices
+from tests.trusted_models import require
+
+pytestmark = pytest.mark.exercise("numgrad")
+
+
+def test_numerical_gradient_known_answer(impl):
+    x = np.array([1.0, 2.0, -0.5])
+    grad = impl.numgrad.numerical_gradient(lambda: float(x[0] ** 2 + 3 * x[1] - x[0] * x[2]), x)
+    assert_close("numerical_gradient of x0^2 + 3 x1 - x0 x2 at (1, 2, -0.5)", grad,
+                 np.array([2.5, 3.0, -1.0]), rtol=1e-7, atol=1e-9)
+
+
+def test_numerical_gradient_is_central(impl):
+    x = np.array([1.0])
+    grad = impl.numgrad.numerical_gradient(lambda: float(x[0] ** 3), x, h=1e-2)
+    # central: ((1+h)^3 - (1-h)^3) / 2h = 3 + h^2; forward would give 3 + 3h + h^2
+    assert_close("numerical_gradient of x^3 at 1 with h=0.01 (central differences)", grad,
+                 np.array([3.0001]), rtol=1e-9)
+
+
+@pytest.mark.parametrize("shape", [(5,), (3, 4), (2, 3, 2)], ids=["1d", "2d", "3d"])
+def test_numerical_gradient_matches_trusted(impl, rng, shape):
+    x = rng.standard_normal(shape)
+    w = rng.standard_normal(shape)
+    f = lambda: float(np.sum(np.sin(x) * w) + 0.5 * np.sum(x ** 2) ** 1.5)
+    numeric = trusted_gradient(f, x, sample_indices(shape, rng, 1000), h=1e-5)
+    grad = impl.numgrad.numerical_gradient(f, x, h=1e-5)
+    expected = np.zeros(shape)
+    for i, v in numeric.items():
+        expected[i] = v
+    assert_close(f"numerical_gradient on shape {shape}", grad, expected, rtol=1e-6, atol=1e-9)
+
+
+def test_numerical_gradient_restores_x(impl, rng):
+    x = rng.standard_normal((3, 4))
+    before = snapshot(x)
+    values = []
+    impl.numgrad.numerical_gradient(lambda: values.append(x.copy()) or float(np.sum(x ** 2)), x)
+    assert_unchanged("x after numerical_gradient (restore every entry)", before[0], x)
+    changed = [int(np.count_nonzero(v != before[0])) for v in values]
+    require(changed and max(changed) == 1,
+            f"f() must see exactly one entry of x changed at a time, saw {max(changed, default=0)}")
+
+
+def test_numerical_gradient_keeps_dtype(impl, rng):
+    x = rng.standard_normal(4).astype(np.float32)
+    grad = impl.numgrad.numerical_gradient(lambda: float(np.sum(x.astype(np.float64) ** 2)), x, h=1e-2)
+    assert_close("numerical_gradient of a float32 x", grad, (2 * x).astype(np.float32), rtol=1e-4)
+
+
+@pytest.mark.parametrize("case", ["different", "equal", "zeros", "signs"])
+def test_relative_error_matches_trusted(impl, rng, case):
+    a = rng.standard_normal((4, 3))
+    b = {"different": a + 0.1 * rng.standard_normal((4, 3)), "equal": a.copy(),
+         "zeros": np.zeros((4, 3)), "signs": -a}[case]
+    if case == "zeros":
+        a = np.zeros((4, 3))
+        a[1, 2] = 1e-9
+    before = snapshot(a, b)
+    err = impl.numgrad.relative_error(a, b)
+    assert_float(f"relative_error(a, b) for {case} arrays: max of |a-b| / max(1e-8, |a|+|b|)",
+                 err, float(rel_error(a, b).max()), rtol=1e-12)
+    assert_unchanged("a", before[0], a)
+    assert_unchanged("b", before[1], b)
+
+
+def test_relative_error_known_answer(impl):
+    err = impl.numgrad.relative_error(np.array([1.0, 2.0, -3.0]), np.array([1.0, 2.2, -3.0]))
+    assert_float("relative_error([1, 2, -3], [1, 2.2, -3])", err, 0.2 / 4.2)

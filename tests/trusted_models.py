@@ -1,0 +1,126 @@
+"""Trusted pieces for the model and training checks: numpy only, never the student's code.
+
+Test models use these so that one exercise's checks do not wait on another's:
+``gaussian`` replaces the student's initializers, ``TanhLayer`` the student's
+activations, and ``softmax_loss`` / ``hinge`` compute expected values.
+"""
+import numpy as np
+
+from .checks import assert_array
+from .gradcheck import assert_gradient, numerical_gradient, sample_indices
+
+
+def gaussian(shape, rng):
+    """A weight initializer for tests: W ~ N(0, 1)."""
+    return rng.standard_normal(shape)
+
+
+class TanhLayer:
+    """out = tanh(x), a trusted parameter-free layer with the Layer contract (duck-typed)."""
+
+    def __init__(self):
+        self.params, self.grads, self.training, self.out = {}, {}, True, None
+
+    def train(self):
+        self.training = True
+        return self
+
+    def eval(self):
+        self.training = False
+        return self
+
+    def forward(self, x):
+        self.out = np.tanh(x)
+        return self.out
+
+    def backward(self, dout):
+        return dout * (1.0 - self.out ** 2)
+
+
+def softmax_loss(scores, y):
+    """Trusted (loss, dscores) of the mean softmax cross-entropy."""
+    n = len(y)
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    dscores = np.exp(logp)
+    dscores[np.arange(n), y] -= 1.0
+    return -logp[np.arange(n), y].mean(), dscores / n
+
+
+def hinge(scores, y, delta=1.0):
+    """Trusted (loss, dscores) of the mean multiclass hinge loss."""
+    n = len(y)
+    margins = scores - scores[np.arange(n), y][:, None] + delta
+    margins[np.arange(n), y] = 0.0
+    active = (margins > 0).astype(float)
+    dscores = active.copy()
+    dscores[np.arange(n), y] = -active.sum(axis=1)
+    return np.maximum(margins, 0).sum() / n, dscores / n
+
+
+PENALTY = {"l2": (lambda W, reg: 0.5 * reg * np.sum(W * W), lambda W, reg: reg * W),
+           "l1": (lambda W, reg: reg * np.sum(np.abs(W)), lambda W, reg: reg * np.sign(W))}
+
+
+def kink_distance(layers, x, y, delta=1.0, penalty="l2"):
+    """How far the model's inputs sit from a kink: ReLU at 0, hinge margins at 0, |W| at 0 (L1).
+
+    Recomputed with trusted numpy from the parameters, layer types read by class name.
+    """
+    a, gaps = x, [np.inf]
+    for layer in layers:
+        name = type(layer).__name__
+        if "W" in getattr(layer, "params", {}):
+            a = a @ layer.params["W"] + layer.params["b"]
+            if penalty == "l1":
+                gaps.append(np.abs(layer.params["W"]).min())
+        elif name == "ReLU":
+            gaps.append(np.abs(a).min())
+            a = np.maximum(a, 0)
+        elif name in ("Tanh", "TanhLayer"):
+            a = np.tanh(a)
+        elif name == "Sigmoid":
+            a = 1 / (1 + np.exp(-a))
+        elif name == "Swish":
+            a = a / (1 + np.exp(-layer.beta * a))
+    margins = a - a[np.arange(len(y)), y][:, None] + delta
+    margins[np.arange(len(y)), y] = np.inf
+    gaps.append(np.abs(margins).min())
+    return float(min(gaps))
+
+
+def randomize_biases(layers, rng):
+    """Give every bias nonzero values (a zero bias hides a bias that is wrongly penalized)."""
+    for layer in layers:
+        if "b" in getattr(layer, "params", {}):
+            layer.params["b"][...] = rng.standard_normal(layer.params["b"].shape)
+
+
+def check_model_gradients(model, x, y, rng, max_coords=30, tol=1e-6):
+    """Gradient-check model.loss(x, y) against every parameter of every layer (float64)."""
+    loss = float(model.loss(x, y))
+    grads = [(f"layers[{i}].grads[\"{k}\"]", layer.params[k], np.array(layer.grads.get(k), copy=True))
+             for i, layer in enumerate(model.layers) for k in layer.params]
+    for name, param, grad in grads:
+        if grad.shape == ():
+            raise AssertionError(f"{name} is missing after model.loss(x, y)")
+        numeric = numerical_gradient(lambda: float(model.loss(x, y)), param,
+                                     sample_indices(param.shape, rng, max_coords))
+        assert_array(name, grad, param.shape, np.float64)
+        # Entries below 1e-4 are compared absolutely: central differences carry a roundoff
+        # of about eps * |L| / h (~1e-10 * |L| at h = 1e-6), e.g. an SVM bias whose margins cancel.
+        atol = 1e-8 * max(1.0, abs(loss))
+        tiny = {i: v for i, v in numeric.items() if abs(v) + abs(grad[i]) < 1e-4}
+        for i, v in tiny.items():
+            if abs(grad[i] - v) > atol:
+                raise AssertionError(f"{name}: at index {i} numerical {v:.6g}, got {grad[i]:.6g} "
+                                     f"(absolute error above {atol:.2g})")
+        rest = {i: v for i, v in numeric.items() if i not in tiny}
+        if rest:
+            assert_gradient(name, grad, rest, param.shape, tol)
+
+
+def require(condition, message):
+    """Fail the check with ``message`` unless ``condition`` (no assertion rewriting involved)."""
+    if not condition:
+        raise AssertionError(message)

@@ -1,6 +1,7 @@
 """Sophia: neural networks from scratch in numpy.
 
-Modules, in teaching order: initializers, losses, layers, activations.
+Modules, in teaching order: initializers, losses, layers, activations, models,
+training, numgrad (validate holds the input checks every module shares).
 Each student-written body sits between BEGIN/END SOLUTION markers; the
 exercises package is generated from this one by ``python -m grader build-exercises``.
 """

@@ -171,7 +171,7 @@ def test_fans_known_answer(impl, shape, expected):
 
 # ------------------------------------------- every random initializer (all three)
 
-@pytest.mark.parametrize("init,shape,kwargs", cases())
+@pytest.mark.parametrize("init,shape,kwargs", list(cases()))
 def test_init_distribution(impl, rng, init, shape, kwargs):
     W = getattr(impl.initializers, init.name)(shape, rng, **kwargs)
     name = call_id(init, shape, kwargs)
@@ -179,7 +179,7 @@ def test_init_distribution(impl, rng, init, shape, kwargs):
     assert_distribution(name, W, init, shape, kwargs)
 
 
-@pytest.mark.parametrize("init", per_init())
+@pytest.mark.parametrize("init", list(per_init()))
 def test_init_float32_keeps_dtype(impl, rng, init):
     W = getattr(impl.initializers, init.name)(LINEAR, rng, dtype=np.float32)
     name = f"{init.name}({LINEAR}, rng, dtype=float32)"
@@ -192,7 +192,7 @@ def global_state():
     return kind, keys.tobytes(), pos, has_gauss, cached
 
 
-@pytest.mark.parametrize("init", per_init())
+@pytest.mark.parametrize("init", list(per_init()))
 def test_init_uses_only_given_rng(impl, init):
     fn, shape = getattr(impl.initializers, init.name), (20, 30)
     name = f"{init.name}({shape}, rng)"

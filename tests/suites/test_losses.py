@@ -183,7 +183,7 @@ def test_hinge_gradient(impl, rng, delta):
 
 # ------------------------------------------ both losses: generic checks per loss
 
-@pytest.mark.parametrize("fn,kwargs,ref", per_loss())
+@pytest.mark.parametrize("fn,kwargs,ref", list(per_loss()))
 def test_loss_random_batch(impl, rng, fn, kwargs, ref):
     scores, y = batch(rng, fn, kwargs)
     (loss, dscores), name = call(impl, fn, scores, y, kwargs)
@@ -201,7 +201,7 @@ def test_cross_entropy_gradient(impl, rng):
     assert_gradient(f"{name} dscores", dscores, numeric, scores.shape)
 
 
-@pytest.mark.parametrize("fn,kwargs,ref", per_loss())
+@pytest.mark.parametrize("fn,kwargs,ref", list(per_loss()))
 def test_loss_inputs_unchanged(impl, rng, fn, kwargs, ref):
     scores, y = batch(rng, fn, kwargs)
     before = snapshot(scores, y)
@@ -210,7 +210,7 @@ def test_loss_inputs_unchanged(impl, rng, fn, kwargs, ref):
     assert_unchanged("y", before[1], y)
 
 
-@pytest.mark.parametrize("fn,kwargs,ref", per_loss())
+@pytest.mark.parametrize("fn,kwargs,ref", list(per_loss()))
 def test_loss_float32_keeps_dtype(impl, rng, fn, kwargs, ref):
     scores, y = batch(rng, fn, kwargs)
     scores32 = scores.astype(np.float32)
@@ -221,7 +221,7 @@ def test_loss_float32_keeps_dtype(impl, rng, fn, kwargs, ref):
                  rtol=1e-4, atol=1e-6)
 
 
-@pytest.mark.parametrize("fn,kwargs,ref", per_loss())
+@pytest.mark.parametrize("fn,kwargs,ref", list(per_loss()))
 def test_loss_twice_same_result(impl, rng, fn, kwargs, ref):
     scores, y = batch(rng, fn, kwargs)
     (loss1, d1), name = call(impl, fn, scores, y, kwargs)

@@ -39,7 +39,8 @@ def test_spirals_seeded_and_global_rng_untouched():
     assert np.array_equal(np.random.get_state()[1], state)
 
 
-@pytest.mark.parametrize("kwargs", [{"rng": None}, {"rng": 0}, {"n_per_class": 0, "rng": np.random.default_rng(0)},
+@pytest.mark.parametrize("kwargs", [{"rng": None}, {"rng": 0},
+                                    {"n_per_class": 0, "rng": np.random.default_rng(0)},
                                     {"noise": -1.0, "rng": np.random.default_rng(0)}])
 def test_spirals_reject_bad_arguments(kwargs):
     with pytest.raises(ValueError, match="make_spirals"):

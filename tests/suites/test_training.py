@@ -80,7 +80,8 @@ def test_train_full_batch_is_gradient_descent(impl, rng):
         loss, ds = softmax_loss(X @ W + b, y)
         losses.append(loss + 0.05 * np.sum(W * W))
         W, b = W - 0.5 * (X.T @ ds + 0.1 * W), b - 0.5 * ds.sum(axis=0)
-    assert_close("history.loss (one loss per step, before its update)", np.array(history.loss), np.array(losses))
+    assert_close("history.loss (one loss per step, before its update)",
+                 np.array(history.loss), np.array(losses))
     assert_close('params["W"] after 3 full-batch steps: W <- W - lr * dL/dW', model.layers[0].params["W"], W)
     assert_close('params["b"] after 3 full-batch steps', model.layers[0].params["b"], b)
 

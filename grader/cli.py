@@ -4,10 +4,17 @@
     python -m grader check NAME      one exercise, with its prerequisites' status
     python -m grader list            exercise ids in teaching order, with status
     python -m grader train mlp       train on the spirals with your code
+    python -m grader hint NAME       one more hint each time (.sophia/hints.json)
+    python -m grader watch           re-grade on save, the changed exercise first
+    python -m grader reset NAME      put NAME's functions back to the stub (backup kept)
     python -m grader build-exercises write exercises/ from solutions/
+    python -m grader validate        instructor self-test: seeds, stubs, freshness, mutants
+    python -m grader batch DIR --csv grades.csv -j N    grade a class
+    python -m grader gradescope --out autograder.zip    Gradescope autograder, no solutions
 """
 import argparse
 import difflib
+import importlib
 import sys
 
 from . import catalog, report, runner, scoring
@@ -77,7 +84,9 @@ class Progress:
 
 
 def cmd_grade(argv):
-    parser = Parser(prog="python -m grader", description="Grade the exercises.")
+    parser = Parser(prog="python -m grader", description="Grade the exercises.",
+                    epilog="commands: " + ", ".join(COMMANDS) + " ('python -m grader "
+                    "COMMAND --help')")
     add_target(parser)
     add_report(parser)
     return grade(parser.parse_args(argv))
@@ -136,8 +145,28 @@ def cmd_train(argv):
     return train_main(rest, str(resolve(impl)))
 
 
-COMMANDS = {"check": cmd_check, "list": cmd_list, "train": cmd_train,
-            "build-exercises": cmd_build_exercises}
+def positive(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got '{text}'")
+    return value
+
+
+def elsewhere(module, function="main"):
+    """A command whose parser and code live in grader/<module>.py, imported when used."""
+    def command(argv):
+        return getattr(importlib.import_module(f"grader.{module}"), function)(argv)
+    return command
+
+
+COMMANDS = {"check": cmd_check, "list": cmd_list, "hint": elsewhere("hints"),
+            "watch": elsewhere("watch"), "reset": elsewhere("reset"), "train": cmd_train,
+            "build-exercises": cmd_build_exercises, "validate": elsewhere("validate"),
+            "batch": elsewhere("batch"), "gradescope": elsewhere("gradescope"),
+            "gradescope-run": elsewhere("gradescope", "run_main")}
 
 
 def main(argv):

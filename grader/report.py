@@ -39,7 +39,10 @@ def terminal(run, results, colour=None, details=True, label=None):
 
 
 def feedback(result):
-    """What went wrong in one exercise: the first failures in full, the rest in one line each."""
+    """What went wrong in one exercise: the first failures in full, the rest in one line each.
+
+    Checks that failed with the same message are listed together, the message once.
+    """
     bad = [c for c in result.checks if c.outcome != "passed"]
     if not result.checks:
         return ["", f"{result.exercise.id}: no check reported an outcome "
@@ -47,14 +50,33 @@ def feedback(result):
     if result.status == "not started":
         first = bad[0].message if bad else ""
         return ["", f"{result.exercise.id}: {first.removeprefix('not started: ')}"]
+    groups = {}
+    for check in bad:
+        groups.setdefault((check.outcome, check.message), []).append(check.name)
     lines = ["", f"{result.exercise.id}: {len(bad)} of {len(result.checks)} checks did not pass"]
-    for check in bad[:FULL_FAILURES]:
-        lines.append(f"  x {check.name} [{check.outcome.replace('_', ' ')}]")
-        lines += ["      " + line for line in check.message.splitlines()]
-    for check in bad[FULL_FAILURES:]:
-        summary = check.message.splitlines()[0] if check.message else ""
-        lines.append(f"  x {check.name}: {summary[:100]}")
+    for number, ((outcome, message), names) in enumerate(groups.items()):
+        if number < FULL_FAILURES:
+            lines.append(f"  x {listing(names)} [{outcome.replace('_', ' ')}]")
+            lines += ["      " + line for line in message.splitlines()
+                      if not line.lstrip().startswith('File "<frozen ')]
+        else:
+            lines.append(f"  x {listing(names)}: {summary_line(message)}")
     return lines
+
+
+def listing(names, most=3):
+    """'a, b, c' or 'a, b, c and 4 more checks'."""
+    extra = f" and {len(names) - most} more checks" if len(names) > most else ""
+    return ", ".join(names[:most]) + extra
+
+
+def summary_line(message, width=110):
+    """One line for a check shown in brief: an error's exception line, or a failure's first line."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    text = lines[-1] if lines[0].startswith("File ") else lines[0]
+    return text if len(text) <= width else text[:width].rsplit(" ", 1)[0] + " ..."
 
 
 def results_json(run, results):

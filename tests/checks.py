@@ -65,6 +65,20 @@ def diagnose(got, expected, n=None):
         return hint
     if got.ndim == 2 and got.shape[0] == got.shape[1] and _close(got.T, expected):
         return " Got the transpose of the expected array."
+    return _offset_hint(got - expected)
+
+
+def _offset_hint(diff):
+    """The error is one constant, or the same in every row: a missing or extra added term."""
+    if diff.size < 2:
+        return ""
+    flat = diff.reshape(-1)
+    if _close(flat, _array([flat[0]] * flat.size)):
+        return (f" Every entry is off by the same {float(flat[0]):.6g}: "
+                f"a constant term missing or added?")
+    if diff.ndim == 2 and diff.shape[0] > 1 and _close(diff, _array([diff[0]] * diff.shape[0])):
+        return (" The error is the same in every row (it depends only on the column): "
+                "a per-column term such as a bias missing, added twice or with the wrong sign?")
     return ""
 
 
@@ -82,7 +96,8 @@ def _ratio_hint(got, expected, n=None):
         return ""
     candidates = dict(LIKELY_RATIOS)
     if n and n > 2:
-        candidates[float(n)] = f"{n} times the expected value (N = {n}): a missing 1/N, or a sum where a mean is due?"
+        candidates[float(n)] = (f"{n} times the expected value (N = {n}): "
+                                f"a missing 1/N, or a sum where a mean is due?")
         candidates[1.0 / n] = f"1/{n} of the expected value (N = {n}): divided by N twice?"
     for value, text in candidates.items():
         if abs(ratio - value) <= 1e-6 * abs(value):
@@ -105,7 +120,8 @@ def assert_close(name, got, expected, rtol=1e-7, atol=1e-12, n=None):
         rel = err / _maximum(1e-8, _abs(got) + _abs(expected))
         worst = tuple(int(i) for i in _unravel(int(_argmax(err)), err.shape))
         raise AssertionError(
-            f"{name}: {_count_nonzero(bad)} of {err.size} entries differ; "
+            f"{name} {fmt_shape(got.shape)} {got.dtype}: {_count_nonzero(bad)} of {err.size} "
+            f"entries differ; "
             f"max abs error {float(err.max()):.3g}, max rel error {float(rel.max()):.3g}; "
             f"worst at index {worst}: expected {float(expected[worst]):.10g}, "
             f"got {float(got[worst]):.10g}." + diagnose(got, expected, n))

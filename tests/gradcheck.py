@@ -51,10 +51,17 @@ def assert_gradient(name, analytic, numeric, shape, tol=1e-6):
     worst = int(_argmax(rel))
     if rel[worst] > tol:
         raise AssertionError(
-            f"{name} {fmt_shape(shape)}: max rel error {float(rel[worst]):.3g} "
+            f"{name} {fmt_shape(shape)} {analytic.dtype}: max rel error {float(rel[worst]):.3g} "
             f"(tolerance {tol:g}) over {len(idx)} checked entries; worst at index "
-            f"{idx[worst]}: numerical {n[worst]:.10g}, got {a[worst]:.10g}." + diagnose(a, n))
+            f"{idx[worst]}: numerical {n[worst]:.10g}, got {a[worst]:.10g}." + (
+                diagnose(a, n) if np.any(n) else f" The numerical gradient is zero: the output "
+                f"does not depend on {_input_of(name)} (is it used in forward?)"))
     return float(rel.max())
+
+
+def _input_of(name):
+    """'grads["W"]' -> 'params["W"]', 'dx' -> 'x': what a gradient differentiates by."""
+    return "params" + name[5:] if name.startswith("grads") else name.removeprefix("d")
 
 
 def check_layer_gradients(layer, x, rng, max_coords=40, tol=1e-6):

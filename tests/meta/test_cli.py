@@ -1,0 +1,164 @@
+"""The student's commands: bad input, hint, reset, watch, seed and --fail-under.
+
+Grading commands run on copies of the solutions and stubs in tmp_path; the kit's
+own folders are never written.
+"""
+import shutil
+
+import pytest
+
+from grader import catalog, cli, hints, runner, watch
+from grader.build import BEGIN, END
+from grader.implementation import NAMED
+
+
+@pytest.fixture(autouse=True)
+def state(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOPHIA_STATE", str(tmp_path / "state"))
+    return tmp_path / "state"
+
+
+def copy_of(name, tmp_path):
+    folder = tmp_path / name
+    shutil.copytree(NAMED[name], folder, ignore=shutil.ignore_patterns("__pycache__"))
+    return folder
+
+
+def tree(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+@pytest.mark.parametrize("argv, phrase", [
+    (["hnit", "linear"], "unknown command 'hnit' (did you mean 'hint'?)"),
+    (["check", "lineer"], "unknown exercise 'lineer' (did you mean 'linear'?)"),
+    (["hint", "sigmod"], "unknown exercise 'sigmod' (did you mean 'sigmoid'?)"),
+    (["reset", "tahn"], "unknown exercise 'tahn' (did you mean 'tanh'?)"),
+    (["check", "linear", "--submission", "/no/such/folder"], "submission folder not found"),
+    (["--impl", "/no/such/folder"], "submission folder not found"),
+    (["check", "linear", "--sed", "3"], "unrecognized arguments: --sed"),
+    (["batch", "/no/such/folder", "--csv", "x.csv"], "submissions folder not found"),
+    (["batch", "."], "the following arguments are required: --csv"),
+    (["watch", "--rounds", "0"], "expected a whole number >= 1"),
+    (["validate", "--exercise", "lnear"], "did you mean 'linear'"),
+])
+def test_bad_input_is_one_line_and_exit_2(capsys, argv, phrase):
+    assert cli.main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and phrase in err, err
+
+
+def test_hints_get_more_specific_and_are_remembered_outside_the_package(capsys, state):
+    exercise = catalog.get("linear")
+    before = tree(NAMED["exercises"])
+    for asked in range(1, len(exercise.hints) + 2):
+        assert cli.main(["hint", "linear"]) == 0
+        out = capsys.readouterr().out
+        shown = min(asked, len(exercise.hints))
+        assert out.count("  hint ") == shown
+        assert exercise.hints[shown - 1] in out
+    assert hints.load() == {"linear": len(exercise.hints)}
+    assert (state / "hints.json").is_file() and tree(NAMED["exercises"]) == before
+    assert cli.main(["hint", "linear", "--reset"]) == 0 and hints.load() == {}
+
+
+def test_a_damaged_hint_file_counts_as_empty(capsys, state):
+    state.mkdir()
+    (state / "hints.json").write_text("{not json")
+    assert cli.main(["hint", "linear"]) == 0
+    assert "hint 1/" in capsys.readouterr().out
+
+
+def solution_lines(module):
+    text, inside, lines = (NAMED["solutions"] / f"{module}.py").read_text(), False, []
+    for line in text.splitlines():
+        inside = bool(BEGIN.match(line)) or (inside and not END.match(line))
+        if inside and len(line.split("#")[0].strip()) > 30:
+            lines.append(line.split("#")[0].strip())
+    return lines
+
+
+@pytest.mark.parametrize("exercise", catalog.exercises(), ids=lambda e: e.id)
+def test_no_hint_pastes_a_line_of_the_solution(exercise):
+    pasted = [line for line in solution_lines(exercise.module)
+              for hint in exercise.hints if line in hint]
+    assert not pasted, f"a hint of {exercise.id} contains solution code: {pasted}"
+
+
+def test_reset_restores_only_the_exercise_and_keeps_a_backup(tmp_path, capsys, state):
+    folder = copy_of("solutions", tmp_path)
+    original = (folder / "activations.py").read_text()
+    assert cli.main(["reset", "sigmoid", "--submission", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "reset Sigmoid.forward, Sigmoid.backward in" in out
+    text = (folder / "activations.py").read_text()
+    assert 'raise NotImplementedError("Sigmoid.forward")' in text
+    assert 'raise NotImplementedError("Tanh.forward")' not in text
+    (backup,) = (state / "backups").iterdir()
+    assert backup.read_text() == original
+    result = runner.run(folder, exercises=["sigmoid", "tanh"])
+    outcomes = {(c.exercise, c.outcome) for c in result.checks}
+    assert outcomes == {("sigmoid", "not_started"), ("tanh", "passed")}
+
+
+def test_reset_of_the_only_exercise_of_a_file_gives_the_pristine_stub(tmp_path, capsys):
+    folder = copy_of("solutions", tmp_path)
+    assert cli.main(["reset", "linear", "--submission", str(folder)]) == 0
+    assert (folder / "layers.py").read_text() == (NAMED["exercises"] / "layers.py").read_text()
+
+
+def test_reset_of_a_file_that_does_not_parse_resets_the_module(tmp_path, capsys):
+    folder = copy_of("solutions", tmp_path)
+    (folder / "layers.py").write_text((folder / "layers.py").read_text() + "\ndef broken(:\n")
+    assert cli.main(["reset", "linear", "--submission", str(folder)]) == 0
+    assert "reset the whole module" in capsys.readouterr().out
+    assert (folder / "layers.py").read_text() == (NAMED["exercises"] / "layers.py").read_text()
+
+
+def test_reset_refuses_the_solutions(capsys):
+    assert cli.main(["reset", "linear", "--impl", "solutions"]) == 2
+    assert "refusing" in capsys.readouterr().err
+
+
+def test_grading_never_writes_into_the_submission(tmp_path, capsys):
+    folder = copy_of("exercises", tmp_path)
+    before = tree(folder)
+    assert cli.main(["check", "linear", "--submission", str(folder), "--no-colour"]) == 0
+    assert tree(folder) == before
+
+
+def test_seed_is_in_the_terminal_report_and_the_json(tmp_path, capsys):
+    out_json = tmp_path / "results.json"
+    assert cli.main(["check", "linear", "--impl", "solutions", "--seed", "7",
+                     "--json", str(out_json), "--no-colour"]) == 0
+    assert "(seed 7)" in capsys.readouterr().out
+    assert "seed 7" in out_json.read_text()
+
+
+def test_fail_under(capsys):
+    assert cli.main(["check", "linear", "--impl", "solutions", "--fail-under", "100"]) == 0
+    assert cli.main(["check", "linear", "--impl", "exercises", "--fail-under", "1"]) == 1
+
+
+def test_watch_grades_the_changed_exercise_first(tmp_path, monkeypatch):
+    folder = copy_of("solutions", tmp_path)
+    calls, written = [], []
+    real_run = runner.run
+
+    def spy(impl, exercises=None, **kw):
+        calls.append(exercises)
+        return real_run(impl, exercises=exercises, **kw)
+
+    def edit_once(seconds):
+        path = folder / "layers.py"
+        path.write_text(path.read_text().replace("x.T @ dout", "dout.T @ x"))
+    monkeypatch.setattr(watch.runner, "run", spy)
+    before = set(tree(folder))
+    assert watch.watch(folder, rounds=2, write=written.append, clear=False, colour=False,
+                       sleep=edit_once) == 0
+    text = "".join(written)
+    assert calls[0] is None and calls[1] == ["linear"]
+    assert "linear" not in calls[2] and len(calls) == 3
+    assert "changed: layers.py: grading linear first" in text
+    assert "linear: failed" in text and "transposed?" in text
+    assert set(tree(folder)) == before

@@ -86,7 +86,7 @@ def test_train_full_batch_is_gradient_descent(impl, rng):
     assert_close('params["b"] after 3 full-batch steps', model.layers[0].params["b"], b)
 
 
-@pytest.mark.parametrize("batch_size", [3, 4])
+@pytest.mark.parametrize("batch_size", [3, 4, 5], ids=["batch=3", "batch=4", "batch=5-divides-N"])
 def test_train_minibatches_follow_the_permutations(impl, rng, batch_size):
     n, steps = 10, 8
     X, y = labelled(n, rng)

@@ -108,6 +108,17 @@ def test_train_minibatches_follow_the_permutations(impl, rng, batch_size):
                      rows, idx.astype(int))
 
 
+def test_train_steps_run_in_training_mode(impl, rng):
+    X, y = labelled(6, rng)
+    recorder = Recorder()
+    model = linear_model(impl, rng, extra=[recorder])
+    impl.training.train(model, X, y, rng, steps=4, lr=0.1, eval_every=1)
+    require(len(recorder.seen) == 4,
+            f"4 steps with an evaluation after each ran {len(recorder.seen)} forward passes in "
+            f"training mode: predict() switches to eval mode, so call model.train() before each step")
+    require(recorder.training, "after train() the model must be back in training mode")
+
+
 def test_train_batches_keep_each_point_with_its_label(impl, rng):
     X, y = labelled(12, rng)
     seen_labels = []

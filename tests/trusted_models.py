@@ -15,11 +15,11 @@ def gaussian(shape, rng):
     return rng.standard_normal(shape)
 
 
-class TanhLayer:
-    """out = tanh(x), a trusted parameter-free layer with the Layer contract (duck-typed)."""
+class TrustedLayer:
+    """The Layer contract (params, grads, training, train(), eval()), duck-typed, no parameters."""
 
     def __init__(self):
-        self.params, self.grads, self.training, self.out = {}, {}, True, None
+        self.params, self.grads, self.training = {}, {}, True
 
     def train(self):
         self.training = True
@@ -28,6 +28,14 @@ class TanhLayer:
     def eval(self):
         self.training = False
         return self
+
+
+class TanhLayer(TrustedLayer):
+    """out = tanh(x), a trusted parameter-free layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.out = None
 
     def forward(self, x):
         self.out = np.tanh(x)

@@ -28,3 +28,12 @@ def failing_checks(folder, exercise):
     checks = [c for c in result.checks if c.exercise == exercise]
     assert checks, f"no checks ran for {exercise}"
     return {c.name: c.message for c in checks if c.outcome != "passed"}
+
+
+def assert_caught(tmp_path, exercise, module, old, new, phrase):
+    """Planting ``old`` -> ``new`` fails a check of ``exercise`` whose name or message says ``phrase``."""
+    failures = failing_checks(plant(tmp_path, module, old, new), exercise)
+    assert failures, f"no check of {exercise} fails when {old!r} becomes {new!r}"
+    report = "\n".join(f"  {name}: {message[:300]}" for name, message in failures.items())
+    assert any(phrase in message or phrase in name for name, message in failures.items()), (
+        f"checks of {exercise} fail, but no message says {phrase!r}:\n{report}")

@@ -5,7 +5,7 @@ one must fail, and some failing check's message must name the problem.
 """
 import pytest
 
-from tests.meta.planting import failing_checks, plant
+from tests.meta.planting import assert_caught
 
 SIGMOID_FORWARD = "out = np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))"
 SWISH_S = "s = np.where(x * self.beta >= 0, 1.0 / (1.0 + z), z / (1.0 + z))"
@@ -82,8 +82,4 @@ BUGS = [
 @pytest.mark.parametrize("exercise, module, old, new, phrase",
                          [pytest.param(*row[1:], id=row[0]) for row in BUGS])
 def test_planted_bug_is_caught(tmp_path, exercise, module, old, new, phrase):
-    failures = failing_checks(plant(tmp_path, module, old, new), exercise)
-    assert failures, f"no check of {exercise} fails when {old!r} becomes {new!r}"
-    report = "\n".join(f"  {name}: {message[:300]}" for name, message in failures.items())
-    assert any(phrase in message for message in failures.values()), (
-        f"checks of {exercise} fail, but no message says {phrase!r}:\n{report}")
+    assert_caught(tmp_path, exercise, module, old, new, phrase)

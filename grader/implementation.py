@@ -5,6 +5,7 @@ relative imports work wherever it lives and it never shadows ``solutions``.
 Submodules are imported lazily: a syntax error in one file costs only its checks.
 """
 import importlib
+import importlib.machinery
 import importlib.util
 import sys
 from pathlib import Path
@@ -39,6 +40,11 @@ class Implementation:
     def _package(self):
         package = sys.modules.get(PACKAGE)
         if package is None:
+            # its modules load from source only: no compiled extension or bytecode file
+            # shipped in the folder is ever imported (see docs/threat-model.md)
+            sys.path_importer_cache[str(self.folder)] = importlib.machinery.FileFinder(
+                str(self.folder), (importlib.machinery.SourceFileLoader,
+                                   importlib.machinery.SOURCE_SUFFIXES))
             spec = importlib.util.spec_from_file_location(
                 PACKAGE, self.folder / "__init__.py", submodule_search_locations=[str(self.folder)])
             package = importlib.util.module_from_spec(spec)

@@ -103,9 +103,9 @@ def variants(node):
 
 def _replace(source, node, text):
     lines = source.splitlines(keepends=True)
-    start = sum(len(l) for l in lines[:node.lineno - 1]) + len(
+    start = sum(len(line) for line in lines[:node.lineno - 1]) + len(
         lines[node.lineno - 1].encode()[:node.col_offset].decode())
-    end = sum(len(l) for l in lines[:node.end_lineno - 1]) + len(
+    end = sum(len(line) for line in lines[:node.end_lineno - 1]) + len(
         lines[node.end_lineno - 1].encode()[:node.end_col_offset].decode())
     return source[:start] + text + source[end:]
 
@@ -174,6 +174,7 @@ def worker():
     import io
     import json
     import os
+
     import pytest
     results = os.fdopen(os.dup(1), "w")
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
@@ -186,7 +187,7 @@ def worker():
             (folder / f"{task['module']}.py").write_text(task["source"])
             for name in [m for m in sys.modules if m.split(".")[0] == "sophia_impl"]:
                 del sys.modules[name]
-            args = task["files"] + ["-x", "-q", "-p", "no:cacheprovider", "--impl", str(folder),
+            args = task["files"] + ["-x", "-q", "-p", "no:cacheprovider", f"--impl={folder}",
                                     "-o", "addopts=", "-W", "ignore", "--no-header"]
             for exercise in task["exercises"]:
                 args += ["--exercise", exercise]

@@ -35,7 +35,7 @@ def pristine_module(module):
         return subprocess.run(["git", "-C", str(ROOT), "show", f"HEAD:exercises/{module}.py"],
                               check=True, capture_output=True, text=True).stdout
     except (OSError, subprocess.CalledProcessError):
-        raise ResetError(f"no pristine copy of {module}.py: neither solutions/ nor git has it")
+        raise ResetError(f"no pristine copy of {module}.py: neither solutions/ nor git has it") from None
 
 
 def function_spans(source):

@@ -1,14 +1,18 @@
-"""Limits for the child that runs student code, and a sweep that leaves nothing running.
+"""Limits for the child that runs student code, its pristine kit, and a sweep that leaves nothing running.
 
-What this reaches: time (the parent's wall clock), memory and file size
-(rlimits), stray processes (the child's process group, and orphans that the
-grader adopts as a Linux child subreaper). What it does not: the network and
-the file system; see the threat model in the README.
+What this reaches: time (the parent's wall clock), memory, file size and (for a
+non-root user) process count (rlimits), stray processes (the child's session,
+every descendant, and the orphans this process adopts as a Linux child
+subreaper), and the test files (a private copy, hashed, verified before every
+child and after the run). What it does not: the network, the rest of the file
+system, another user's processes; see docs/threat-model.md.
 """
 import ctypes
+import hashlib
 import os
 import resource
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -16,28 +20,122 @@ from .implementation import ROOT
 
 MEMORY_LIMIT = 4 * 1024 ** 3      # bytes of address space for the child
 FILE_SIZE_LIMIT = 64 * 1024 ** 2  # bytes any one file written by the child may reach
+EXTRA_PROCESSES = 64              # processes the child may add (RLIMIT_NPROC; not for root)
+KIT = ("grader", "tests", "data", "pyproject.toml")   # what the child imports, copied
 PR_SET_CHILD_SUBREAPER = 36
 
 
-def child_environment(tmp):
-    """A small, predictable environment: no user plugins, one BLAS thread, no bytecode writes."""
+class KitTampered(RuntimeError):
+    """The grader's or the tests' files changed: the run's results cannot be trusted."""
+
+
+def _files(top):
+    """Every file under ``top`` (or ``top`` itself), as paths relative to its kit root."""
+    top = Path(top)
+    if top.is_file():
+        return [top]
+    return sorted(p for p in top.rglob("*") if p.is_file() or p.is_symlink())
+
+
+def _digest(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def copy_kit(destination, root=ROOT):
+    """Copy the grader and the tests to ``destination``; returns {relative path: sha256}.
+
+    The child imports only this copy, from outside the repository, so the
+    reference package is not on its path and a submission cannot edit the
+    tests that grade it. Files are made read-only (which binds a non-root user).
+    """
+    destination, root = Path(destination), Path(root)
+    hashes = {}
+    for name in KIT:
+        for source in _files(root / name) if (root / name).exists() else []:
+            relative = source.relative_to(root)
+            if "__pycache__" in relative.parts or source.suffix == ".pyc":
+                continue
+            data = source.read_bytes()
+            target = destination / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            target.chmod(0o444)
+            hashes[str(relative)] = _digest(data)
+    return hashes
+
+
+def verify_kit(folder, hashes, what="the grader's copy of the tests"):
+    """Raise KitTampered unless ``folder`` holds exactly the files of ``hashes``, unchanged."""
+    folder = Path(folder)
+    found = {}
+    for name in KIT:
+        for path in _files(folder / name) if (folder / name).exists() else []:
+            try:
+                found[str(path.relative_to(folder))] = _digest(path.read_bytes())
+            except OSError:
+                found[str(path.relative_to(folder))] = "unreadable"
+    changed = sorted(p for p in found.keys() | hashes.keys() if found.get(p) != hashes.get(p))
+    if changed:
+        raise KitTampered(
+            f"REFUSED: {what} was modified while grading ({', '.join(changed[:5])}"
+            f"{' ...' if len(changed) > 5 else ''}); the results cannot be trusted. "
+            f"Grade this submission again in a fresh checkout, and inspect it by hand.")
+
+
+def child_environment(home, kit, token):
+    """A small, predictable environment: the kit copy on the path, no user plugins or site.
+
+    ``token`` marks the run: every process the child starts inherits it, so the
+    sweep finds them even when they leave the child's session.
+    """
     env = {key: value for key, value in os.environ.items()
            if key in ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")}
-    env.update(PYTHONPATH=str(ROOT), PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0",
-               PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", MPLBACKEND="Agg", HOME=str(tmp),
-               OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-               SOPHIA_CHILD="1")
+    env.update(PYTHONPATH=str(kit), PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0",
+               PYTHONNOUSERSITE="1", PYTHONSAFEPATH="1", PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", MPLBACKEND="Agg",
+               HOME=str(home), OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
+               MKL_NUM_THREADS="1", SOPHIA_CHILD="1", SOPHIA_RUN=token)
     return env
 
 
-def limit_child():
-    """Runs in the child before exec: memory, file size and core-dump limits."""
-    for limit, value in ((resource.RLIMIT_AS, MEMORY_LIMIT),
-                         (resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT),
-                         (resource.RLIMIT_CORE, 0)):
+def _user_processes():
+    """Tasks (processes and threads) of our real user id, as RLIMIT_NPROC counts them."""
+    uid, count = os.getuid(), 0
+    for status in Path("/proc").glob("[0-9]*/status"):
         try:
-            resource.setrlimit(limit, (value, value))
-        except (ValueError, OSError):
+            for line in status.read_text().splitlines():
+                if line.startswith("Uid:"):
+                    count += int(line.split()[1]) == uid
+                elif line.startswith("Threads:"):
+                    break
+        except (OSError, ValueError, IndexError):
+            continue
+    return count
+
+
+def _settings(memory, nproc):
+    settings = [(resource.RLIMIT_AS, memory), (resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT),
+                (resource.RLIMIT_CORE, 0)]
+    if nproc is not None:
+        settings.append((resource.RLIMIT_NPROC, nproc))
+    return settings
+
+
+def _nproc():
+    if hasattr(os, "getuid") and os.getuid() != 0 and Path("/proc").is_dir():
+        return _user_processes() + EXTRA_PROCESSES
+    return None
+
+
+def apply_limits(pid, memory=MEMORY_LIMIT):
+    """Set the child's limits from the parent (``prlimit``), right after it starts.
+
+    The child runs no student code before its checks are collected, so there is no
+    window; and unlike a ``preexec_fn`` this is safe when the parent runs threads.
+    """
+    for limit, value in _settings(memory, _nproc()):
+        try:
+            resource.prlimit(pid, limit, (value, value))
+        except (ValueError, OSError, AttributeError):
             pass
 
 
@@ -51,25 +149,100 @@ def adopt_orphans():
 
 
 def _processes():
-    """(pid, parent pid, session id) of every process we can see."""
+    """{pid: (parent pid, session id, state)} of every process we can see."""
+    table = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            table[int(stat.parent.name)] = (int(fields[1]), int(fields[3]), fields[0])
+        except (OSError, IndexError, ValueError):
             continue
-        yield int(stat.parent.name), int(fields[1]), int(fields[3])
+    return table
 
 
 def children():
     """Our own child processes now."""
     me = os.getpid()
-    return {pid for pid, parent, _ in _processes() if parent == me}
+    return {pid for pid, (parent, _, _) in _processes().items() if parent == me}
 
 
-def kill_everything(process, before=frozenset()):
-    """Kill the child, its process group and session, and every orphan it left with us.
+def _carries(pid, token):
+    """True when process ``pid`` was started with ``token`` in its environment."""
+    try:
+        return f"SOPHIA_RUN={token}".encode() in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return False
 
-    ``before``: our children that existed before the child started (left alone).
+
+_killed = set()   # pids we killed and may still have to reap (zombies adopted by us)
+
+
+def _our_children():
+    """Our children, read from /proc/self/task/*/children: one small read, no race with a
+    process that forks and exits faster than a scan of all of /proc."""
+    found = set()
+    for task in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
+        try:
+            found.update(int(pid) for pid in task.read_text().split())
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _session_of(pid, zombie=False):
+    """The session id of a live process (or of a zombie too); None for a process gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return None if fields[0] == "Z" and not zombie else int(fields[3])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def strays(session, token=None, before=frozenset()):
+    """Live processes that belong to the grading child whose session id is ``session``.
+
+    That is: every process in its session, every orphan adopted by us that was
+    started with the run ``token`` in its environment (a daemon that called
+    setsid still carries it), and every descendant of either. Our other
+    children are spared.
+    """
+    me, table = os.getpid(), _processes()
+    spared = set(before) | {me}
+    found = {pid for pid, (parent, sid, state) in table.items()
+             if pid not in spared and state != "Z"
+             and (sid == session or (token and parent == me and _carries(pid, token)))}
+    grew = True
+    while grew:
+        more = {pid for pid, (parent, _, state) in table.items()
+                if parent in found and pid not in found and pid not in spared and state != "Z"}
+        found |= more
+        grew = bool(more)
+    return found
+
+
+def _adopted(session, token, before, dead):
+    """Our children (orphans we adopted) that belong to the child: the fast path of the sweep.
+
+    ``dead``: pids already seen as zombies, skipped (a zombie never runs again).
+    """
+    found = set()
+    for pid in _our_children() - set(before) - dead:
+        sid = _session_of(pid)
+        if sid is None:
+            dead.add(pid)
+        elif sid == session or (token and _carries(pid, token)):
+            found.add(pid)
+    return found
+
+
+def kill_everything(process, before=frozenset(), token=None, patience=3.0):
+    """Kill the child, its session and every process it left, until none is seen for a while.
+
+    ``before``: processes to leave alone. ``token``: the run token in the child's
+    environment (see ``child_environment``). The process group dies at once
+    (the kernel refuses to fork a process with a fatal signal pending); a
+    process that leaves it and keeps forking new generations is outrun: its
+    orphans come to us, and the sweep ends only after many empty rounds.
     """
     try:
         os.killpg(process.pid, signal.SIGKILL)
@@ -82,20 +255,38 @@ def kill_everything(process, before=frozenset()):
     process.wait()
     if process.stdout:
         process.stdout.close()
-    me = os.getpid()
-    for _ in range(50):                 # orphans re-parent to us as their parents die
-        strays = [pid for pid, parent, session in _processes()
-                  if pid != me and pid not in before and pid != process.pid
-                  and (parent == me or session == process.pid)]
-        if not strays:
-            return
-        for pid in strays:
+    deadline, quiet, dead = time.monotonic() + patience, 0, set()
+    while quiet < 5 and time.monotonic() < deadline:
+        found = _adopted(process.pid, token, before, dead)
+        if not found and quiet == 0:            # a full scan first, and after each find
+            found = strays(process.pid, token, before)
+        quiet = 0 if found else quiet + 1
+        for pid in found:
             try:
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                continue
-            try:
-                os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
+                _killed.add(pid)
+            except (ProcessLookupError, PermissionError):
                 pass
-        time.sleep(0.01)
+        _reap(process.pid)
+        if not found:
+            time.sleep(0.002)
+
+
+def _reap(session=None):
+    """Collect the exit status of the processes we killed, and of the child's orphans."""
+    for pid in _our_children():
+        if pid not in _killed and session is not None and _session_of(pid, True) == session:
+            _killed.add(pid)        # an orphan of the child that already exited (a zombie)
+    for pid in list(_killed):
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:   # not (yet) ours: its parent reaps it, or it comes to us
+            done = 0 if Path(f"/proc/{pid}").exists() else pid
+        if done:
+            _killed.discard(pid)
+
+
+def python():
+    """The interpreter for the child: no user site directory (-s), and no working folder on
+    the path (-P), where code from an earlier child could plant a ``pytest.py``."""
+    return [sys.executable, "-s", "-P"]

@@ -25,10 +25,11 @@ from .implementation import NAMED, ROOT
 def _start_worker():
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONDONTWRITEBYTECODE="1",
                OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MPLBACKEND="Agg")
-    return subprocess.Popen([sys.executable, "-m", "grader.mutate"], cwd=ROOT, env=env,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, start_new_session=True,
-                            preexec_fn=sandbox.limit_child)
+    worker = subprocess.Popen([sys.executable, "-m", "grader.mutate"], cwd=ROOT, env=env,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    sandbox.apply_limits(worker.pid)
+    return worker
 
 
 def _run_chunk(chunk, outcomes, timeout, on_done, fresh=False):

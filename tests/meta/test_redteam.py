@@ -1,0 +1,271 @@
+"""Red team: hostile and broken submissions earn nothing, cost nothing else, and stay bounded.
+
+Each case plants hostile code in Linear.forward (or backward) of a copy of the
+solutions and grades it on three exercises with two-second check budgets: the
+``linear`` checks must all get the honest outcome and 0 points, the other two
+exercises must keep full credit, the run must be bounded in time and output,
+and no process may outlive it (``harness.grade`` checks the last three).
+Set SOPHIA_REDTEAM_STATS=FILE to write each run's wall time and report size.
+"""
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from grader import runner, sandbox
+from grader.implementation import NAMED
+from tests.meta.redteam import harness
+from tests.meta.redteam.attacks import CHEATS, FAULTS
+from tests.meta.redteam.harness import (
+    GRADED,
+    MARKER,
+    TARGET,
+    assert_honest,
+    grade,
+    hostile,
+    reference_run,
+    score,
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def stats():
+    yield
+    if os.environ.get("SOPHIA_REDTEAM_STATS"):
+        Path(os.environ["SOPHIA_REDTEAM_STATS"]).write_text(json.dumps(harness.STATS, indent=1))
+
+
+@pytest.mark.parametrize("attack", FAULTS + CHEATS, ids=lambda a: a.name)
+def test_attack_earns_nothing_and_costs_nothing_else(tmp_path, attack):
+    run = grade(hostile(tmp_path, attack.body, old=attack.old, keep=attack.keep), attack.name)
+    checks = assert_honest(run, attack.outcomes)
+    earned, _, status = score(run, TARGET)
+    if "passed" in attack.outcomes:        # an honest bug: partial credit, never full
+        assert earned < score(reference_run(), TARGET)[0]
+    else:
+        assert earned == 0, status
+    if attack.message:
+        assert any(attack.message in c.message for c in checks), [c.message[:300] for c in checks]
+
+
+def test_memory_limit_is_reported_as_such(tmp_path):
+    run = grade(hostile(tmp_path, "import numpy\nhog = [numpy.empty(2 ** 24) for _ in range(100)]"),
+                "memory_status")
+    assert score(run, TARGET)[2] == "memory limit"
+
+
+def test_very_slow_but_correct_code_times_out(tmp_path):
+    run = grade(hostile(tmp_path, "import time\ntime.sleep(0.05)"), "slow_but_correct")
+    checks = assert_honest(run, ("passed", "timed_out"))
+    assert any(c.outcome == "timed_out" for c in checks)
+    assert score(run, TARGET)[2] == "timed out"
+
+
+def test_the_total_budget_ends_the_run(tmp_path):
+    budget = 5.0
+    run = grade(hostile(tmp_path, "import time\ntime.sleep(0.05)"), "total_budget",
+                exercises=[TARGET], check_timeout=60, total_timeout=budget)
+    assert run.seconds < budget + harness.SLACK
+    assert {c.outcome for c in run.checks} <= {"passed", "timed_out"}
+    assert any("budget" in c.message for c in run.checks)
+
+
+def test_files_in_the_submission_folder_are_ignored(tmp_path):
+    folder = hostile(tmp_path, "raise NotImplementedError('Linear.forward')")
+    canary = tmp_path / "executed"
+    trap = f"open({str(canary)!r}, 'w').write(__name__)\n"
+    (folder / "conftest.py").write_text(trap + "import pytest\n\n@pytest.hookimpl(hookwrapper=True)\n"
+                                        "def pytest_runtest_makereport(item, call):\n"
+                                        "    outcome = yield\n    outcome.get_result().outcome = 'passed'\n")
+    (folder / "pytest.ini").write_text("[pytest]\naddopts = -p sophia_cheat --co\n")
+    (folder / "sophia_cheat.py").write_text(trap)
+    (folder / "sitecustomize.py").write_text(trap)
+    (folder / "usercustomize.py").write_text(trap)
+    (folder / "test_cheat.py").write_text(trap + "def test_linear_free_points():\n    pass\n")
+    run = grade(folder, "conftest_in_submission")
+    assert_honest(run, ("not_started",))
+    assert not canary.exists(), f"{canary.read_text()} was executed"
+
+
+def test_solutions_are_readable_when_grading_the_solutions():
+    assert {c.outcome for c in reference_run().checks} == {"passed"}
+
+
+def test_forged_events_are_ignored(tmp_path):
+    nodeids = [c.nodeid for c in reference_run().checks if c.exercise == TARGET]
+    body = f"""
+        import json, os, sys
+        fd = int(next(a.split("=")[1] for a in sys.argv if a.startswith("--sophia-events=")))
+        for seq, nodeid in enumerate({nodeids!r}):
+            for event in ({{"type": "start", "nodeid": nodeid}},
+                          {{"type": "result", "nodeid": nodeid, "outcome": "passed", "message": ""}}):
+                event["seq"] = seq
+                line = json.dumps(event)
+                os.write(fd, (line + "\\n" + line + "\\t" + "0" * 64 + "\\n").encode())
+        os.write(fd, b"x" * (3 * 1024 ** 2))
+        os._exit(0)
+        """
+    run = grade(hostile(tmp_path, body), "forged_events")
+    assert_honest(run, ("crashed",))
+    assert run.forged > 0
+
+
+def test_the_results_file_is_written_last_by_the_parent(tmp_path, capsys):
+    from grader import cli
+    results = tmp_path / "results.json"
+    fake = json.dumps({"score": 1000, "tests": []})
+    folder = hostile(tmp_path, f"open({str(results)!r}, 'w').write({fake!r})\nimport os\nos._exit(0)")
+    cli.cmd_grade(["--submission", str(folder), "--json", str(results)])
+    capsys.readouterr()
+    written = json.loads(results.read_text())
+    assert written["score"] < 1000
+    linear = [t for t in written["tests"] if t["name"].startswith(f"{TARGET}:")]
+    assert len(linear) == 1 and linear[0]["score"] == 0, linear
+    assert "results.json" not in json.dumps(written)
+
+
+def test_a_tampered_kit_copy_is_refused(tmp_path, monkeypatch):
+    real = runner._run_child
+
+    def tamper_then_run(kit, *args, **kwargs):
+        events = real(kit, *args, **kwargs)
+        checks = Path(kit) / "tests" / "checks.py"
+        checks.chmod(0o644)
+        checks.write_text(checks.read_text() + "\nassert_close = lambda *a, **k: None\n")
+        return events
+    monkeypatch.setattr(runner, "_run_child", tamper_then_run)
+    with pytest.raises(sandbox.KitTampered, match="REFUSED.*tests/checks.py"):
+        runner.run(hostile(tmp_path, "import os\nos._exit(0)"), exercises=[TARGET],
+                   check_timeout=harness.CHECK_TIMEOUT)
+
+
+def test_an_added_conftest_in_the_kit_copy_is_refused(tmp_path):
+    hashes = sandbox.copy_kit(tmp_path / "kit")
+    sandbox.verify_kit(tmp_path / "kit", hashes)
+    (tmp_path / "kit" / "tests" / "suites" / "conftest.py").write_text("")
+    with pytest.raises(sandbox.KitTampered, match="conftest.py"):
+        sandbox.verify_kit(tmp_path / "kit", hashes)
+
+
+def test_the_sweep_kills_setsid_daemons_and_process_chains(tmp_path):
+    """Below the audit hook: a child that escapes its session, and one that keeps forking."""
+    import subprocess
+    import sys
+    import time
+    script = f"""
+import os, time
+if os.fork() == 0:              # a double-forked daemon in its own session
+    os.setsid()
+    if os.fork() == 0:
+        time.sleep(60)
+    os._exit(0)
+if os.fork() == 0:              # a chain: each generation forks the next and exits
+    while True:
+        if os.fork():
+            os._exit(0)
+        time.sleep(0.01)
+time.sleep(60)  # {MARKER}
+"""
+    token = "redteam-sweep"
+    sandbox.adopt_orphans()
+    before = harness.strays()
+    process = subprocess.Popen([sys.executable, "-c", script], start_new_session=True,
+                               env=dict(os.environ, SOPHIA_RUN=token))
+    try:
+        deadline = time.monotonic() + 10
+        while len(sandbox.strays(process.pid, token)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)        # the script and its daemon run (the chain hops too fast)
+        started = sandbox.strays(process.pid, token)
+    finally:
+        sandbox.kill_everything(process, token=token)
+    assert len(started) >= 2, "the script started nothing"
+    time.sleep(0.1)
+    assert not sandbox.strays(process.pid, token)
+    assert not harness.strays() - before
+    zombies = [pid for pid in sandbox._our_children() if sandbox._session_of(pid, True) == process.pid]
+    assert not zombies, "the chain's zombies were not reaped"
+
+
+def test_solved_submission_is_never_near_the_budgets():
+    run = reference_run()
+    assert max(c.seconds for c in run.checks) < harness.CHECK_TIMEOUT / 2
+    full = runner.run(NAMED["solutions"])
+    assert {c.outcome for c in full.checks} == {"passed"}
+    assert full.seconds < runner.TOTAL_TIMEOUT / 10
+    assert max(c.seconds for c in full.checks) < runner.CHECK_TIMEOUT / 4
+    assert set(GRADED) <= {c.exercise for c in full.checks}
+
+
+def test_numerical_gradient_in_disguise_earns_nothing(tmp_path):
+    from tests.meta.redteam.attacks import NUMERICAL_BACKWARD
+    from tests.meta.redteam.harness import BACKWARD
+    run = grade(hostile(tmp_path, NUMERICAL_BACKWARD, old=BACKWARD, keep=False), "numerical_backward")
+    analytic = [c for c in run.checks if "backward_is_analytic" in c.name]
+    assert analytic and all(c.outcome == "failed" for c in analytic)
+    assert score(run, TARGET)[0] < score(reference_run(), TARGET)[0]
+
+
+def test_harmless_student_code_is_not_refused(tmp_path):
+    """What an honest student may do in a function: log, print, warn, namedtuple, own frames."""
+    body = """
+        import collections, inspect, logging, sys, warnings
+        logging.getLogger("student").warning("forward called")
+        print("debug", file=sys.stderr)
+        warnings.warn("just a warning")
+        Pair = collections.namedtuple("Pair", "a b")
+        here = inspect.currentframe()
+        assert here.f_code.co_name == "forward" and Pair(1, 2).a == 1
+        """
+    run = grade(hostile(tmp_path, body), "harmless")
+    assert {c.outcome for c in run.checks} == {"passed"}, [
+        (c.name, c.message[:300]) for c in run.checks if c.outcome != "passed"]
+
+
+@pytest.mark.parametrize("confirm", [False, True], ids=["forge_and_exit", "forge_confirm_exit"])
+def test_residual_frame_walking_forgery_is_bounded_and_flagged(tmp_path, confirm):
+    """The one cheat the child cannot stop (docs/threat-model.md): reaching the reporter
+    through the interpreter's frames. A forged pass followed by an exit is charged; one
+    also followed by a forged start of the next check costs that check, and the exercise
+    stops after LOST_LIMIT crashes: at most LOST_LIMIT forged passes, and flagged for review."""
+    from tests.meta.redteam.attacks import FRAME_FORGERY
+    body = FRAME_FORGERY.replace("FORGE_NEXT_START", str(confirm))
+    run = grade(hostile(tmp_path, body), f"frame_forgery_{confirm}")
+    checks = assert_honest(run, ("crashed", "passed"))
+    forged = sum(c.outcome == "passed" for c in checks)
+    assert forged == (runner.LOST_LIMIT if confirm else 0)
+    assert any("f_locals" in w or "walk_stack" in w for w in run.warnings), run.warnings
+
+
+def test_modules_planted_for_the_next_child_are_not_imported(tmp_path):
+    """A check that crashes gets a fresh child; files it wrote must not run in that child."""
+    canary = tmp_path / "executed"
+    trap = f"open({str(canary)!r}, 'a').write(__name__ + chr(10))"
+    body = f"""
+        import os
+        for name in ("pytest.py", "numpy.py", "sitecustomize.py", "usercustomize.py",
+                     "conftest.py", "grader.py", "tests.py"):
+            with open(name, "w") as f:
+                f.write({trap!r})
+        os.makedirs(os.path.expanduser("~/.local/lib/python3.11/site-packages"), exist_ok=True)
+        with open(os.path.expanduser("~/.local/lib/python3.11/site-packages/x.pth"), "w") as f:
+            f.write("import os; " + {trap!r})
+        os._exit(0)
+        """
+    run = grade(hostile(tmp_path, body), "plant_for_next_child")
+    assert_honest(run, ("crashed",))
+    assert run.children > 1
+    assert not canary.exists(), canary.read_text()
+
+
+def test_compiled_extensions_in_the_submission_are_not_imported(tmp_path):
+    """C code is out of reach of every in-process guard: the package loads from source only."""
+    import _json
+    import importlib.machinery
+    import shutil
+    real = Path(_json.__file__)                       # a genuine extension module
+    folder = hostile(tmp_path, "from . import _json")
+    shutil.copy(real, folder / ("_json" + importlib.machinery.EXTENSION_SUFFIXES[0]))
+    run = grade(folder, "compiled_extension")
+    checks = assert_honest(run, ("error",))
+    assert all("ImportError" in c.message and "_json" in c.message for c in checks)

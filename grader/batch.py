@@ -47,6 +47,8 @@ def grade_one(folder, seed, json_dir=None):
         row["score"], row["max_score"] = scoring.total(results)
         if not run.checks:
             row["status"], row["note"] = "error", "no checks ran: " + run.output.strip()[-200:]
+        elif run.warnings:
+            row["note"] = f"review {len(run.warnings)} lines: " + "; ".join(run.warnings[:3])[:250]
         if json_dir:
             report.write_json(Path(json_dir) / f"{row['student']}.json", run, results)
     except Exception as error:             # one broken submission never stops the batch

@@ -13,7 +13,7 @@
   submission that name what only an attack needs, for an instructor to read.
 
 Both guards raise the bar for a hostile submission; neither is a security boundary
-against code that deliberately corrupts the interpreter (see docs/threat-model.md).
+against code that deliberately corrupts the interpreter (see the threat model in the README).
 """
 import _thread
 import os
@@ -225,7 +225,7 @@ def suspicious(folder, limit=20):
     """Lines of the submission that name what only an attack needs, for a human to review.
 
     A tripwire, not a verdict: the grader scores what the checks observe; these
-    lines are listed so that an instructor reads them (see docs/threat-model.md).
+    lines are listed so that an instructor reads them (see the threat model in the README).
     """
     found = []
     for path in sorted(Path(folder).rglob("*.py")):

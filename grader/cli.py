@@ -185,6 +185,9 @@ def main(argv):
         return fail(str(error))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:            # `python -m grader | head`: the reader left; not an error
+        sys.stdout = None
+        return 0
 
 
 def fail(message):

@@ -18,11 +18,11 @@ def terminal(run, results, colour=None, details=True, label=None):
     colour = sys.stdout.isatty() if colour is None else colour
     lines = [f"Sophia: grading {label or run.folder} (seed {run.seed})", ""]
     width = max([len(r.exercise.id) for r in results] + [8])
-    lines.append(f"  {'exercise':<{width}}  {'status':<12}  {'points':>9}  checks")
+    lines.append(f"  {'exercise':<{width}}  {'status':<12}  {'points':^10}  checks")
     for r in results:
         status = paint(f"{r.status:<12}", r.status, colour)
         lines.append(f"  {r.exercise.id:<{width}}  {status}  "
-                     f"{r.score:>4g}/{r.max_score:<4g}  {r.passed}/{len(r.checks)}")
+                     f"{r.score:>5.3g}/{r.max_score:<4g}  {r.passed}/{len(r.checks)}")
     score, most = scoring.total(results)
     pct = 100.0 * score / most if most else 0.0
     lines += ["", f"score: {score:g} / {most:g} ({pct:.0f} %)   [{run.seconds:.1f} s]"]

@@ -25,6 +25,7 @@ from .implementation import NAMED, ROOT, resolve
 
 SUITES = Path("tests") / "suites"
 CHECK_TIMEOUT = 10.0      # seconds one check may take (the slowest solved check: ~0.4 s)
+HUNG_TIMEOUT = 3.0        # seconds per check once a check of the run has timed out
 TOTAL_TIMEOUT = 300.0     # seconds a whole grading run may take
 OUTPUT_CAP = 64 * 1024    # bytes of the child's stdout/stderr kept
 MAX_EVENT = 1024 ** 2     # bytes of one event line; longer lines are dropped
@@ -80,7 +81,9 @@ def run(impl, exercises=None, seed=0, check_timeout=CHECK_TIMEOUT, total_timeout
     """Grade ``impl`` (a folder or 'solutions'/'exercises'); returns a Run.
 
     ``exercises``: catalog ids to grade (all by default). ``on_check(check)`` is
-    called as each outcome arrives, for progress displays.
+    called as each outcome arrives, for progress displays. A check may take
+    ``check_timeout`` seconds, and HUNG_TIMEOUT once any check of the run has timed
+    out: a hanging function usually hangs every check that calls it.
     """
     folder = resolve(impl)
     for exercise in exercises or ():
@@ -105,8 +108,10 @@ def run(impl, exercises=None, seed=0, check_timeout=CHECK_TIMEOUT, total_timeout
         only_file = files = None
         while True:
             sandbox.verify_kit(kit, hashes)
+            hung = checks is not None and any(c.outcome == "timed_out" for c in checks.values())
             events = _run_child(kit, home, folder, exercises, seed, only_file, files, deadline,
-                                check_timeout, output, memory_limit)
+                                min(check_timeout, HUNG_TIMEOUT) if hung else check_timeout,
+                                output, memory_limit)
             result.children += 1
             result.forged += events.forged
             progress = False

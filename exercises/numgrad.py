@@ -35,8 +35,8 @@ def relative_error(a, b):
     Returns: err: float (0 for identical arrays; about 1e-8 or less for a correct gradient)
     """
     a, b = as_float_array(a, "a", "relative_error"), as_float_array(b, "b", "relative_error")
-    if a.shape != b.shape:
-        raise ValueError(f"relative_error: a and b must have the same shape, "
+    if a.shape != b.shape or a.size == 0:
+        raise ValueError(f"relative_error: a and b must have the same, non-empty shape, "
                          f"got {a.shape} and {b.shape}")
     # TODO: implement relative_error (see the docstring)
     raise NotImplementedError("relative_error")

@@ -5,7 +5,7 @@
 
 Mutants are made only inside ``# BEGIN SOLUTION`` / ``# END SOLUTION`` blocks, on
 the AST: operator swaps (+ -, * /, @ operands, comparisons, += -=), constants
-(0 -> 1, c -> 2c), axes (axis=k -> k+1, axis or keepdims dropped), reductions
+(0 -> 1, c -> 2c), keyword arguments dropped (axis, keepdims, dtype, ...), reductions
 (sum <-> mean, max <-> min), dropped ``.T`` and unary minus, deleted statements.
 Each mutant is written into a fresh copy of solutions/ and the owning exercise's
 checks run on it with ``pytest -x``; a mutant is caught when any check fails.
@@ -33,6 +33,7 @@ CMPOPS = {ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Lt: ast.LtE, ast.LtE: ast.Lt,
           ast.Eq: ast.NotEq, ast.NotEq: ast.Eq}
 NAMES = {"sum": "mean", "mean": "sum", "max": "min", "min": "max", "maximum": "minimum",
          "minimum": "maximum", "argmax": "argmin", "argmin": "argmax"}
+PERFORMANCE_ONLY = {"copy"}   # keywords whose removal cannot change a value
 TIMEOUT = 60.0
 
 
@@ -94,7 +95,7 @@ def variants(node):
         yield swap(attr=NAMES[node.attr])
     elif isinstance(node, ast.Call):
         for i, kw in enumerate(node.keywords):
-            if kw.arg in ("axis", "keepdims"):
+            if kw.arg not in PERFORMANCE_ONLY:     # axis, keepdims, dtype, size, ...
                 yield swap(keywords=node.keywords[:i] + node.keywords[i + 1:])
     if isinstance(node, (ast.Assign, ast.AugAssign, ast.Expr)) and not (
             isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):

@@ -134,3 +134,10 @@ def test_losses_reject_an_empty_batch(impl, loss):
 def test_initializers_reject_non_integer_sizes(impl, shape):
     with pytest.raises(ValueError, match="zeros: shape must be a tuple of ints"):
         impl.initializers.zeros(shape)
+
+
+@pytest.mark.parametrize("a, b", [(np.zeros(3), np.zeros(4)), (np.zeros(0), np.zeros(0))],
+                         ids=["shape-mismatch", "empty"])
+def test_relative_error_rejects_mismatched_or_empty_arrays(impl, a, b):
+    with pytest.raises(ValueError, match=r"relative_error: a and b must have the same, non-empty"):
+        impl.numgrad.relative_error(a, b)

@@ -9,7 +9,7 @@ epoch) uses a fresh permutation from ``rng``, applied to X and y together.
 """
 import numpy as np
 
-from .validate import as_float_array, check_rng
+from .validate import as_float_array, check_features, check_labels, check_rng
 
 
 class History:
@@ -26,15 +26,6 @@ class History:
     def __repr__(self):
         last = f", accuracy {self.accuracy[-1]:.3f}" if self.accuracy else ""
         return f"History({len(self.loss)} steps{last})"
-
-
-def _check_data(X, y, where):
-    X = as_float_array(X, "X", where)
-    y = np.asarray(y)
-    if X.ndim != 2 or y.dtype.kind not in "iu" or y.shape != X.shape[:1]:
-        raise ValueError(f"{where}: need X of shape (N, D) and int labels y of shape (N,), "
-                         f"got X {X.shape} and y {y.shape} of dtype {y.dtype}")
-    return X, y
 
 
 def predict(model, X):
@@ -78,7 +69,8 @@ def train(model, X, y, rng, steps=1000, lr=1.0, batch_size=None, eval_every=100,
              rng: np.random.Generator; steps: int >= 1; lr: float > 0
     Returns: History with loss: ``steps`` floats, and the recorded steps and accuracies
     """
-    X, y = _check_data(X, y, "train")
+    X = check_features(X, "train", ndim=2, name="X")
+    y = check_labels(y, len(X), "train", f" to match X {X.shape}")
     check_rng(rng, "train")
     if steps < 1 or lr <= 0 or eval_every < 1:
         raise ValueError(f"train: need steps >= 1, lr > 0, eval_every >= 1; "

@@ -119,7 +119,7 @@ class Softmax(Layer):
 
     def forward(self, x):
         """Inputs: x: (N, C).  Returns: out: (N, C), each row a probability vector."""
-        x = check_features(x, "Softmax.forward", ndim=2)
+        x = check_features(x, "Softmax.forward", ndim=2, features="C")
         self.input_shape = x.shape
         # BEGIN SOLUTION
         e = np.exp(x - x.max(axis=1, keepdims=True))

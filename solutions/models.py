@@ -13,23 +13,30 @@ from . import initializers
 from .activations import ReLU, Sigmoid, Swish, Tanh
 from .layers import Linear
 from .losses import hinge_loss, l1_regularization, l2_regularization, softmax_cross_entropy
-from .validate import check_features
+from .validate import check_features, check_labels
 
 ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, "swish": Swish}
 PENALTIES = {"l2": l2_regularization, "l1": l1_regularization}
 INITIALIZERS = ("he_normal", "he_uniform", "xavier_normal", "xavier_uniform", "small_normal")
 
 
-def check_labels(y, n, where):
-    """Check integer labels of shape (n,); the head checks their range."""
-    y = np.asarray(y)
-    if y.dtype.kind not in "iu" or y.shape != (n,):
-        raise ValueError(f"{where}: labels y must be ints of shape ({n},), "
-                         f"got dtype {y.dtype} and shape {y.shape}")
-    return y
+class Head:
+    """What both heads share: predictions are the highest-scoring classes."""
+
+    def predict(self, scores):
+        """label_i = argmax_j scores_ij  (the most probable class, or the highest score).
+
+        Inputs:  scores: (N, C) float
+        Returns: labels: (N,) int64
+        """
+        scores = check_features(scores, f"{type(self).__name__}.predict", ndim=2, features="C",
+                                name="scores")
+        # BEGIN SOLUTION
+        return scores.argmax(axis=1).astype(np.int64)
+        # END SOLUTION
 
 
-class SoftmaxHead:
+class SoftmaxHead(Head):
     """Softmax + cross-entropy: p = softmax(scores), L = mean_i -log p_i,y_i."""
 
     def loss(self, scores, y):
@@ -42,22 +49,11 @@ class SoftmaxHead:
         return softmax_cross_entropy(scores, y)
         # END SOLUTION
 
-    def predict(self, scores):
-        """label_i = argmax_j scores_ij  (the most probable class).
-
-        Inputs:  scores: (N, C) float
-        Returns: labels: (N,) int64
-        """
-        scores = check_features(scores, "SoftmaxHead.predict", ndim=2, name="scores")
-        # BEGIN SOLUTION
-        return scores.argmax(axis=1).astype(np.int64)
-        # END SOLUTION
-
     def __repr__(self):
         return "SoftmaxHead()"
 
 
-class SVMHead:
+class SVMHead(Head):
     """Multiclass SVM: L = mean_i sum_{j != y_i} max(0, s_ij - s_iy_i + delta)."""
 
     def __init__(self, delta=1.0):
@@ -71,17 +67,6 @@ class SVMHead:
         """
         # BEGIN SOLUTION
         return hinge_loss(scores, y, self.delta)
-        # END SOLUTION
-
-    def predict(self, scores):
-        """label_i = argmax_j scores_ij  (the class with the highest score).
-
-        Inputs:  scores: (N, C) float
-        Returns: labels: (N,) int64
-        """
-        scores = check_features(scores, "SVMHead.predict", ndim=2, name="scores")
-        # BEGIN SOLUTION
-        return scores.argmax(axis=1).astype(np.int64)
         # END SOLUTION
 
     def __repr__(self):
@@ -103,18 +88,15 @@ class Sequential:
             raise ValueError(f"Sequential: reg must be >= 0, got {reg}")
         self.layers, self.head = list(layers), head
         self.reg, self.penalty = float(reg), penalty
-        self.training = True
 
     def train(self):
         """Every layer to training behaviour; returns self."""
-        self.training = True
         for layer in self.layers:
             layer.train()
         return self
 
     def eval(self):
         """Every layer to evaluation behaviour; returns self."""
-        self.training = False
         for layer in self.layers:
             layer.eval()
         return self
@@ -122,10 +104,6 @@ class Sequential:
     def parameters(self):
         """Every (layer, name) pair: the array layer.params[name], its gradient layer.grads[name]."""
         return [(layer, name) for layer in self.layers for name in layer.params]
-
-    def params_and_grads(self):
-        """Every (param, grad) pair of arrays, in layer order (grads exist after ``loss``)."""
-        return [(layer.params[name], layer.grads.get(name)) for layer, name in self.parameters()]
 
     def forward(self, x):
         """scores = layers[-1](... layers[0](x)).
@@ -161,7 +139,7 @@ class Sequential:
         Returns: loss: float
         """
         x = check_features(x, "Sequential.loss", ndim=2)
-        check_labels(y, len(x), "Sequential.loss")
+        check_labels(y, len(x), "Sequential.loss", f" to match x {x.shape}")
         # BEGIN SOLUTION
         scores = self.forward(x)                                   # (N, C)
         loss, dscores = self.head.loss(scores, y)

@@ -17,14 +17,16 @@ def as_float_array(x, name, where):
     return x
 
 
-def check_features(x, where, ndim, features=None, name="x"):
-    """Check a float input of ``ndim`` dimensions whose last axis has ``features`` entries."""
+def check_features(x, where, ndim, features="D", name="x"):
+    """Check a float input of ``ndim`` dimensions whose last axis has ``features`` entries.
+
+    ``features``: an int to check, or a letter ("D", "C") that only names the axis.
+    """
     x = as_float_array(x, name, where)
     if x.ndim != ndim:
-        expected = f"(N, {'C' if features is None else features})" if ndim == 2 \
-            else f"{ndim} dimensions"
+        expected = f"(N, {features})" if ndim == 2 else f"{ndim} dimensions"
         raise ValueError(f"{where}: {name} must have shape {expected}, got shape {x.shape}")
-    if features is not None and x.shape[-1] != features:
+    if isinstance(features, int) and x.shape[-1] != features:
         raise ValueError(
             f"{where}: {name} must have {features} features in its last axis "
             f"(shape (N, {features})), got shape {x.shape}")
@@ -41,6 +43,16 @@ def check_same_shape(dout, shape, where, name="dout"):
     return dout
 
 
+def check_labels(y, n, where, context=""):
+    """Check integer labels of shape (n,); ``context`` says what n comes from."""
+    y = np.asarray(y)
+    if y.dtype.kind not in "iu":
+        raise ValueError(f"{where}: labels y must be integers, got dtype {y.dtype}")
+    if y.shape != (n,):
+        raise ValueError(f"{where}: labels y must have shape ({n},){context}, got shape {y.shape}")
+    return y
+
+
 def check_scores_labels(scores, y, where):
     """Check class scores of shape (N, C) and integer labels of shape (N,) in [0, C)."""
     scores = as_float_array(scores, "scores", where)
@@ -49,13 +61,7 @@ def check_scores_labels(scores, y, where):
     if 0 in scores.shape:
         raise ValueError(f"{where}: scores must hold at least one example and one class "
                          f"(N, C >= 1), got shape {scores.shape}")
-    y = np.asarray(y)
-    if y.dtype.kind not in "iu":
-        raise ValueError(f"{where}: labels y must be integers, got dtype {y.dtype}")
-    if y.shape != scores.shape[:1]:
-        raise ValueError(
-            f"{where}: labels y must have shape ({scores.shape[0]},) to match scores "
-            f"{scores.shape}, got shape {y.shape}")
+    y = check_labels(y, scores.shape[0], where, f" to match scores {scores.shape}")
     if y.size and (y.min() < 0 or y.max() >= scores.shape[1]):
         raise ValueError(
             f"{where}: labels must lie in [0, {scores.shape[1]}), "

@@ -13,10 +13,8 @@ BUGS = [
     ("heads-svm_delta_ignored", "heads", "models",
      "return hinge_loss(scores, y, self.delta)", "return hinge_loss(scores, y)", "SVMHead(delta=0.5)"),
     ("heads-predict_argmin", "heads", "models",
-     ("return scores.argmax(axis=1).astype(np.int64)\n        # END SOLUTION\n\n    def __repr__(self):\n"
-     "        return \"SoftmaxHead()\""),
-     ("return scores.argmin(axis=1).astype(np.int64)\n        # END SOLUTION\n\n    def __repr__(self):\n"
-     "        return \"SoftmaxHead()\""), "SoftmaxHead.predict"),
+     "return scores.argmax(axis=1).astype(np.int64)",
+     "return scores.argmin(axis=1).astype(np.int64)", ".predict"),
     ("sequential-backward_not_reversed", "sequential", "models",
      "for layer in reversed(self.layers):", "for layer in self.layers[::1]:", "dout must have shape"),
     ("sequential-penalty_missing_from_first_layer", "sequential", "models",

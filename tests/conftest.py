@@ -4,6 +4,8 @@
     python -m pytest --impl exercises        # the student stubs
     python -m pytest --impl path/to/copy     # any folder laid out like exercises/
 """
+import hashlib
+
 import numpy as np
 import pytest
 
@@ -28,7 +30,7 @@ def pytest_collection_modifyitems(config, items):
     if not wanted:
         return
     keep = [item for item in items if exercise_of(item) in wanted]
-    config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+    config.hook.pytest_deselected(items=[item for item in items if exercise_of(item) not in wanted])
     items[:] = keep
 
 
@@ -47,5 +49,5 @@ def impl(request):
 def rng(request):
     """A Generator seeded from the check's own name and --seed: same inputs on every run."""
     name = request.node.nodeid.encode()
-    seed = int.from_bytes(__import__("hashlib").sha256(name).digest()[:4], "little")
+    seed = int.from_bytes(hashlib.sha256(name).digest()[:4], "little")
     return np.random.default_rng(seed + request.config.getoption("--seed"))

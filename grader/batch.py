@@ -15,17 +15,7 @@ import sys
 from pathlib import Path
 
 from . import catalog, report, runner, scoring
-from .implementation import MissingSubmission, resolve
-
-
-def package_of(folder):
-    """The package folder of one submission, or MissingSubmission saying why not."""
-    folder = Path(folder)
-    for candidate in (folder, folder / "exercises"):
-        if (candidate / "__init__.py").is_file():
-            return resolve(candidate)
-    raise MissingSubmission(f"no package found: expected {folder.name}/__init__.py "
-                            f"or {folder.name}/exercises/__init__.py")
+from .implementation import MissingSubmission
 
 
 def submissions(directory):
@@ -40,7 +30,7 @@ def grade_one(folder, seed, json_dir=None):
     """A row for one submission; never raises."""
     row = {"student": Path(folder).name, "seed": seed, "status": "graded", "note": ""}
     try:
-        run = runner.run(package_of(folder), seed=seed)
+        run = runner.run(folder, seed=seed)
         results = scoring.summarize(run)
         for result in results:
             row[result.exercise.id] = result.score
@@ -49,12 +39,20 @@ def grade_one(folder, seed, json_dir=None):
             row["status"], row["note"] = "error", "no checks ran: " + run.output.strip()[-200:]
         elif run.warnings:
             row["note"] = f"review {len(run.warnings)} lines: " + "; ".join(run.warnings[:3])[:250]
-        if json_dir:
-            report.write_json(Path(json_dir) / f"{row['student']}.json", run, results)
     except Exception as error:             # one broken submission never stops the batch
-        row.update(status="error", note=f"{type(error).__name__}: {error}"[:300], score=0.0,
-                   max_score=sum(e.points for e in catalog.exercises()))
+        return error_row(row["student"], seed, f"{type(error).__name__}: {error}")
+    if json_dir:
+        try:
+            report.write_json(Path(json_dir) / f"{row['student']}.json", run, results)
+        except OSError as error:           # the grade stands; only its JSON is missing
+            row["note"] = f"results.json not written: {error}; " + row["note"]
     return row
+
+
+def error_row(student, seed, note):
+    """The row of a submission that could not be graded: 0 points, and why."""
+    return {"student": student, "seed": seed, "status": "error", "note": note[:300],
+            "score": 0.0, "max_score": scoring.max_total()}
 
 
 def columns():
@@ -67,8 +65,8 @@ def write_csv(path, rows):
         writer = csv.DictWriter(f, columns(), restval=0.0, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow(dict(row, percent=round(100 * row["score"] / row["max_score"], 2)
-                                 if row["max_score"] else 0.0))
+            writer.writerow(dict(row, percent=round(scoring.percent(row["score"],
+                                                                      row["max_score"]), 2)))
 
 
 def bar(done, total, width=30):
@@ -80,7 +78,7 @@ def summary(rows):
     """Mean, median and a histogram (10 % bins) of the totals, as lines of text."""
     if not rows:
         return ["no submissions"]
-    pct = [100 * r["score"] / r["max_score"] if r["max_score"] else 0.0 for r in rows]
+    pct = [scoring.percent(r["score"], r["max_score"]) for r in rows]
     lines = [f"{len(rows)} submissions, {sum(r['status'] != 'graded' for r in rows)} with errors;"
              f" mean {statistics.mean(pct):.1f} %, median {statistics.median(pct):.1f} %"]
     for low in range(0, 100, 10):
@@ -102,9 +100,7 @@ def batch(directory, csv_path, jobs=1, seed=0, json_dir=None, progress=sys.stder
             try:
                 rows.append(future.result())
             except Exception as error:     # the worker itself died
-                rows.append({"student": pending[future].name, "seed": seed, "status": "error",
-                             "note": f"worker failed: {error}"[:300], "score": 0.0,
-                             "max_score": sum(e.points for e in catalog.exercises())})
+                rows.append(error_row(pending[future].name, seed, f"worker failed: {error}"))
             if progress and progress.isatty():
                 progress.write(bar(len(rows), len(folders)))
             elif progress:       # a log file: one line per submission instead of a bar

@@ -81,13 +81,16 @@ def stale_files(solutions_dir, exercises_dir):
 
 
 def build(solutions_dir, exercises_dir):
-    """Write exercises/ from solutions/; returns the relative paths written."""
+    """Make exercises/ what the generator makes from solutions/: write stale files and
+    delete modules solutions/ no longer has; returns the relative paths changed."""
     exercises_dir = Path(exercises_dir)
-    written = []
-    for rel, text in generated_files(solutions_dir):
+    expected = dict(generated_files(solutions_dir))
+    changed = stale_files(solutions_dir, exercises_dir)
+    for rel in changed:
         target = exercises_dir / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.is_file() or target.read_text() != text:
-            target.write_text(text)
-            written.append(rel)
-    return written
+        if rel in expected:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(expected[rel])
+        else:
+            target.unlink()
+    return changed

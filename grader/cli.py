@@ -49,19 +49,19 @@ def folder_of(options):
     return resolve(options.submission or options.impl)
 
 
-def grade(options, exercise_ids=None, shown=None):
+def grade(options, exercise_ids=None):
     folder = folder_of(options)
     progress = Progress(enabled=sys.stderr.isatty())
     run = runner.run(folder, exercises=exercise_ids, seed=options.seed, on_check=progress)
     progress.done()
-    results = scoring.summarize(run, shown or exercise_ids)
+    results = scoring.summarize(run, exercise_ids)
     label = options.submission or options.impl
-    print(report.terminal(run, results, colour=None if not options.no_colour else False,
+    print(report.terminal(run, results, colour=False if options.no_colour else None,
                           label=label))
     if options.json:
         report.write_json(options.json, run, results)
     score, most = scoring.total(results)
-    if options.fail_under is not None and 100.0 * score / most < options.fail_under:
+    if options.fail_under is not None and scoring.percent(score, most) < options.fail_under:
         return 1
     return 0
 
@@ -129,7 +129,7 @@ def cmd_build_exercises(argv):
             print(f"stale: exercises/{path}")
         return 1 if stale else 0
     for path in build(NAMED["solutions"], NAMED["exercises"]):
-        print(f"wrote exercises/{path}")
+        print(f"updated exercises/{path}")
     return 0
 
 

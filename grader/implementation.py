@@ -20,10 +20,13 @@ class MissingSubmission(ValueError):
 
 
 def resolve(impl):
-    """A folder for ``impl``: 'solutions', 'exercises', or a path to a package folder."""
+    """A folder for ``impl``: 'solutions', 'exercises', a package folder, or a folder
+    holding ``exercises/`` (a student's copy of the whole kit)."""
     folder = NAMED.get(str(impl), Path(impl)).resolve()
     if not folder.is_dir():
         raise MissingSubmission(f"submission folder not found: {folder}")
+    if not (folder / "__init__.py").is_file() and (folder / "exercises" / "__init__.py").is_file():
+        folder = folder / "exercises"
     if not (folder / "__init__.py").is_file():
         raise MissingSubmission(
             f"{folder} is not a package folder laid out like exercises/ "

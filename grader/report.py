@@ -13,7 +13,7 @@ def paint(text, status, colour):
     return f"\033[{COLOURS.get(status, '0')}m{text}\033[0m" if colour else text
 
 
-def terminal(run, results, colour=None, details=True, label=None):
+def terminal(run, results, colour=None, label=None):
     """The report a student reads: a table, the score, the next step, and the first failures."""
     colour = sys.stdout.isatty() if colour is None else colour
     lines = [f"Sophia: grading {label or run.folder} (seed {run.seed})", ""]
@@ -24,7 +24,7 @@ def terminal(run, results, colour=None, details=True, label=None):
         lines.append(f"  {r.exercise.id:<{width}}  {status}  "
                      f"{r.score:>5.3g}/{r.max_score:<4g}  {r.passed}/{len(r.checks)}")
     score, most = scoring.total(results)
-    pct = 100.0 * score / most if most else 0.0
+    pct = scoring.percent(score, most)
     lines += ["", f"score: {score:g} / {most:g} ({pct:.0f} %)   [{run.seconds:.1f} s]"]
     upcoming = scoring.next_exercise(results)
     if upcoming is None:
@@ -33,15 +33,14 @@ def terminal(run, results, colour=None, details=True, label=None):
         ex = upcoming.exercise
         lines.append(f"next: {ex.id}: {ex.title} (in {ex.module}.py; "
                      f"'python -m grader hint {ex.id}' if stuck)")
-        if details:
-            lines += feedback(upcoming)
+        lines += feedback(upcoming)
     lines += review(run)
     return "\n".join(lines)
 
 
 def review(run):
     """Lines of the submission that name tools only an attack needs: for a human to read."""
-    found = getattr(run, "warnings", None) or []
+    found = run.warnings
     if not found:
         return []
     return ["", f"for review ({len(found)} lines name tools that checks never need; "

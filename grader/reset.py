@@ -88,6 +88,9 @@ def backup(path):
 def reset(folder, exercise_id):
     """Reset ``exercise_id`` in the package ``folder``; returns the lines to print."""
     exercise = catalog.get(exercise_id)
+    if not exercise.functions:
+        raise UsageError(f"{exercise.id} has no stub of its own: it runs the code of "
+                         f"{', '.join(exercise.requires)}; reset those instead")
     path = Path(folder) / f"{exercise.module}.py"
     pristine = pristine_module(exercise.module)
     student = path.read_text() if path.is_file() else None

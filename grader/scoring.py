@@ -69,6 +69,16 @@ def total(results):
     return (round(sum(r.score for r in results), 4), sum(r.max_score for r in results))
 
 
+def percent(score, most):
+    """100 * score / most, and 0 when there is nothing to score."""
+    return 100.0 * score / most if most else 0.0
+
+
+def max_total():
+    """The points of every exercise in the catalog."""
+    return sum(e.points for e in catalog.exercises())
+
+
 def next_exercise(results):
     """The first exercise in teaching order that is not passed, or None."""
     return next((r for r in results if r.status != DONE), None)

@@ -10,6 +10,7 @@
    grader/mutants_allowed.toml (with the reason).
 Exit status 0 when 1-3 hold and no mutant survives outside the allow-list.
 """
+import json
 import os
 import selectors
 import subprocess
@@ -17,7 +18,7 @@ import sys
 import threading
 from collections import Counter
 
-from . import catalog, mutate, runner, sandbox
+from . import catalog, mutate, report, runner, sandbox
 from .build import stale_files
 from .implementation import NAMED, ROOT
 
@@ -37,7 +38,6 @@ def _run_chunk(chunk, outcomes, timeout, on_done, fresh=False):
 
     ``fresh``: a new worker for every mutant (no state can leak between mutants).
     """
-    import json
     todo = list(chunk)
     while todo:
         process = _start_worker()
@@ -50,7 +50,9 @@ def _run_chunk(chunk, outcomes, timeout, on_done, fresh=False):
                 process.stdin.flush()
                 line = process.stdout.readline() if selector.select(timeout) else ""
                 todo.pop(0)
-                outcomes[id(mutant)] = "survived" if line.strip() in ("0", "5") else "caught"
+                # pytest's 5: no check ran, which neither catches a mutant nor passes a control
+                outcomes[id(mutant)] = {"0": "survived", "5": "no checks"}.get(line.strip(),
+                                                                               "caught")
                 on_done()
                 if not line or fresh:
                     break          # hung or crashed: caught; a fresh worker takes the rest
@@ -99,7 +101,7 @@ def check_solutions(seeds, write):
         ok &= bool(run.checks) and not bad
         write(f"  solutions, seed {seed}: {len(run.checks) - len(bad)}/{len(run.checks)} passed")
         for check in bad[:10]:
-            write(f"    x {check.name} [{check.outcome}]: {check.message.splitlines()[:1]}")
+            write(f"    x {check.name} [{check.outcome}]: {report.summary_line(check.message)}")
     return ok
 
 
@@ -126,8 +128,12 @@ def check_mutants(exercise_ids, jobs, write, limit=None, progress=None):
     planted = [m for module in modules for m in mutate.mutants(module)
                if not exercise_ids or m.exercise in exercise_ids]
     if limit:
-        per = Counter()
-        planted = [m for m in planted if (per.update([m.exercise]) or per[m.exercise]) <= limit]
+        per, kept = Counter(), []
+        for mutant in planted:
+            per[mutant.exercise] += 1
+            if per[mutant.exercise] <= limit:
+                kept.append(mutant)
+        planted = kept
     control = controls(exercise_ids)
     outcomes = run_mutants(control + planted, jobs, progress=progress)
     broken = [c.exercise for c in control if outcomes.get(id(c)) != "survived"]

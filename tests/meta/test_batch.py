@@ -33,7 +33,7 @@ def test_batch_writes_one_row_per_student_and_survives_broken_ones(tmp_path):
     assert float(stub["score"]) == 0 and stub["status"] == "graded"
     assert float(broken["numgrad"]) == 0 and float(broken["linear"]) == 6
     assert 0 < float(broken["score"]) < most
-    assert empty["status"] == "error" and "no package found" in empty["note"]
+    assert empty["status"] == "error" and "not a package folder" in empty["note"]
     assert {row["seed"] for row in table.values()} == {"5"}
     assert len(progress.getvalue().splitlines()) == 4 and "4/4 " in progress.getvalue()
     text = "\n".join(batch.summary(rows))

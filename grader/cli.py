@@ -133,18 +133,6 @@ def cmd_build_exercises(argv):
     return 0
 
 
-def cmd_train(argv):
-    from .train_cli import main as train_main
-    impl, rest, i = "exercises", [], 0
-    while i < len(argv):          # --impl/--submission choose the package; the rest is train's
-        if argv[i] in ("--impl", "--submission") and i + 1 < len(argv):
-            impl, i = argv[i + 1], i + 2
-        else:
-            rest.append(argv[i])
-            i += 1
-    return train_main(rest, str(resolve(impl)))
-
-
 def positive(text):
     try:
         value = int(text)
@@ -163,7 +151,7 @@ def elsewhere(module, function="main"):
 
 
 COMMANDS = {"check": cmd_check, "list": cmd_list, "hint": elsewhere("hints"),
-            "watch": elsewhere("watch"), "reset": elsewhere("reset"), "train": cmd_train,
+            "watch": elsewhere("watch"), "reset": elsewhere("reset"), "train": elsewhere("train_cli"),
             "build-exercises": cmd_build_exercises, "validate": elsewhere("validate"),
             "batch": elsewhere("batch"), "gradescope": elsewhere("gradescope"),
             "gradescope-run": elsewhere("gradescope", "run_main")}

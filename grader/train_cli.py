@@ -19,6 +19,7 @@ import numpy as np
 from data.spiral import make_spirals
 
 from . import catalog
+from .cli import Parser, add_target, folder_of, positive
 from .implementation import Implementation
 
 # Defaults per pipeline: CS231n's spiral case study, tuned for He-initialized weights.
@@ -82,21 +83,29 @@ def fit(impl, pipeline, *, hidden=None, activation="relu", steps=None, lr=None, 
     return Fit(model, X, y, history, acc, seconds, describe(hidden, activation, preset["head"]))
 
 
+def at_least_two(text):
+    value = positive(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 2, got '{text}'")
+    return value
+
+
 def parser():
-    p = argparse.ArgumentParser(prog="python -m grader train",
-                                description="Train your network on the spirals (CS231n).")
+    p = Parser(prog="python -m grader train",
+               description="Train your network on the spirals (CS231n).")
     p.add_argument("pipeline", choices=sorted(PRESETS),
                    help="Linear > Softmax, Linear > SVM, or an MLP")
-    p.add_argument("--hidden", type=int, nargs="*", metavar="H",
+    p.add_argument("--hidden", type=positive, nargs="*", metavar="H",
                    help="hidden layer sizes (mlp default: 100; none for a linear model)")
     p.add_argument("--activation", default="relu", choices=["relu", "tanh", "sigmoid", "swish"])
     p.add_argument("--init", default="he_normal", choices=INITS, help="weight initializer")
-    p.add_argument("--steps", type=int, help="SGD steps (softmax/svm 300, mlp 2000)")
+    p.add_argument("--steps", type=positive, help="SGD steps (softmax/svm 300, mlp 2000)")
     p.add_argument("--lr", type=float, help="learning rate (default 1.0)")
     p.add_argument("--reg", type=float, help="L2 strength (default 1e-3)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the data and the weights")
-    p.add_argument("--points", type=int, default=100, help="points per class (3 classes)")
-    p.add_argument("--batch-size", type=int, help="mini-batch size (default: the whole data set)")
+    p.add_argument("--points", type=at_least_two, default=100, help="points per class (3 classes)")
+    p.add_argument("--batch-size", type=positive,
+                   help="mini-batch size (default: the whole data set)")
+    add_target(p)          # --impl/--submission, and --seed: the seed of the data and weights
     p.add_argument("--plot", metavar="FILE",
                    help="write the decision boundary and loss curve as PNG")
     return p
@@ -112,14 +121,10 @@ def missing_exercise(error):
             f"check it with: python -m grader check {owner.id}")
 
 
-def main(argv, impl_folder):
-    """Run ``train`` with arguments ``argv`` on the package in ``impl_folder``; the exit status."""
+def main(argv):
+    """python -m grader train PIPELINE [options]: the exit status."""
     args = parser().parse_args(argv)
-    if args.steps is not None and args.steps < 1:
-        parser().error("--steps must be >= 1")
-    if args.points < 2:
-        parser().error("--points must be >= 2")
-    impl = Implementation(impl_folder)
+    impl = Implementation(folder_of(args))
     steps = args.steps or PRESETS[args.pipeline]["steps"]
     every = max(1, steps // 10)
 
@@ -141,7 +146,7 @@ def main(argv, impl_folder):
           f"{batch} ({impl.folder})", flush=True)
     try:
         with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported by on_step
-                result = fit(impl, args.pipeline, hidden=args.hidden, activation=args.activation,
+            result = fit(impl, args.pipeline, hidden=args.hidden, activation=args.activation,
                          steps=steps, lr=args.lr, reg=args.reg, seed=args.seed, points=args.points,
                          batch_size=args.batch_size, weight_init=args.init, on_step=on_step)
     except NotImplementedError as error:

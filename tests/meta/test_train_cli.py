@@ -6,12 +6,10 @@ import sys
 
 from grader.implementation import ROOT
 
-RUN = "import sys; from grader.train_cli import main; sys.exit(main(sys.argv[2:], sys.argv[1]))"
-
 
 def train(impl, *args):
-    return subprocess.run([sys.executable, "-c", RUN, str(impl), *args], cwd=ROOT, check=False,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "grader", "train", *args, f"--impl={impl}"],
+                          cwd=ROOT, check=False, capture_output=True, text=True, timeout=120)
 
 
 def final_accuracy(stdout):

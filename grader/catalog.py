@@ -33,6 +33,7 @@ def exercises():
                  for e in raw)
 
 
+@cache
 def by_id():
     return {e.id: e for e in exercises()}
 
@@ -57,6 +58,12 @@ def with_prerequisites(exercise_id):
             wanted.add(current)
             todo.extend(table[current].requires)
     return [e for e in exercises() if e.id in wanted]
+
+
+def of_modules(modules):
+    """The ids of the exercises whose code lives in any of ``modules``, in teaching order."""
+    modules = set(modules)
+    return [e.id for e in exercises() if e.module in modules]
 
 
 def owner_of(qualname):

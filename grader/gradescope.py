@@ -67,7 +67,7 @@ def build_zip(out, seed=0):
             names.append(name)
         for name, path in members():
             if name.split("/")[0] == "solutions":
-                continue
+                raise RuntimeError(f"refusing to ship the reference solutions ({name})")
             archive.write(path, name)
             names.append(name)
     return names
@@ -94,11 +94,8 @@ def grade_upload(upload, results_path, seed=0):
     with tempfile.TemporaryDirectory(prefix="sophia-upload-") as tmp:
         used = assemble(upload, Path(tmp) / "submission")
         run = runner.run(Path(tmp) / "submission", seed=seed)
-        results = scoring.summarize(run)
-        data = report.results_json(run, results)
-        data["output"] += "\nfiles graded: " + (", ".join(used) or "none (no module found)")
-        Path(results_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(results_path).write_text(__import__("json").dumps(data, indent=2) + "\n")
+        report.write_json(results_path, run, scoring.summarize(run),
+                          note="files graded: " + (", ".join(used) or "none (no module found)"))
     return run
 
 

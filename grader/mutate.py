@@ -161,8 +161,7 @@ def suite_files(exercise_ids):
 
 def job(mutant):
     """What a worker needs to test one mutant (JSON-able)."""
-    chosen = [mutant.exercise] if mutant.exercise else [
-        e.id for e in catalog.exercises() if e.module == mutant.module]
+    chosen = [mutant.exercise] if mutant.exercise else catalog.of_modules([mutant.module])
     return {"module": mutant.module, "source": mutant.source, "exercises": chosen,
             "files": suite_files(chosen)}
 

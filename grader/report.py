@@ -1,6 +1,7 @@
 """Reports: the terminal table with feedback, and Gradescope's results.json."""
 import json
 import sys
+from pathlib import Path
 
 from . import scoring
 
@@ -104,7 +105,10 @@ def results_json(run, results):
             "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
 
 
-def write_json(path, run, results):
-    with open(path, "w") as f:
-        json.dump(results_json(run, results), f, indent=2)
-        f.write("\n")
+def write_json(path, run, results, note=""):
+    """Write results.json at ``path`` (its folder made if needed); ``note`` ends its output."""
+    data = results_json(run, results)
+    if note:
+        data["output"] += "\n" + note
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(data, indent=2) + "\n")

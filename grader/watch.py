@@ -40,8 +40,7 @@ def changed(before, after):
 
 def exercises_of(paths):
     """Catalog ids of the exercises that live in ``paths``, in teaching order."""
-    modules = {Path(p).stem for p in paths}
-    return [e.id for e in catalog.exercises() if e.module in modules]
+    return catalog.of_modules(Path(p).stem for p in paths)
 
 
 def merge(first, second):

@@ -229,13 +229,18 @@ def suspicious(folder, limit=20):
     """
     found = []
     for path in sorted(Path(folder).rglob("*.py")):
+        if path.is_symlink() or not path.is_file():   # /dev/zero or a FIFO named x.py
+            continue
         try:
-            lines = path.read_text(errors="replace").splitlines()
+            with open(path, errors="replace") as f:
+                lines = f.read(1 << 20).splitlines()      # the parent has no memory limit
         except OSError:
             continue
         for number, line in enumerate(lines, 1):
             words = [w for w in SUSPICIOUS if w in line]
-            if words and len(found) < limit:
+            if words:
                 found.append(f"{path.relative_to(folder)}:{number}: {', '.join(words)}: "
                              f"{line.strip()[:120]}")
+                if len(found) >= limit:
+                    return found
     return found

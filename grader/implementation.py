@@ -44,7 +44,7 @@ class Implementation:
         package = sys.modules.get(PACKAGE)
         if package is None:
             # its modules load from source only: no compiled extension or bytecode file
-            # shipped in the folder is ever imported (see docs/threat-model.md)
+            # shipped in the folder is ever imported (see the threat model in the README)
             sys.path_importer_cache[str(self.folder)] = importlib.machinery.FileFinder(
                 str(self.folder), (importlib.machinery.SourceFileLoader,
                                    importlib.machinery.SOURCE_SUFFIXES))
@@ -55,7 +55,7 @@ class Implementation:
             try:
                 spec.loader.exec_module(package)
             except BaseException:
-                del sys.modules[PACKAGE]
+                sys.modules.pop(PACKAGE, None)
                 raise
         return package
 

@@ -39,7 +39,7 @@ def pytest_addoption(parser):
     group = parser.getgroup("sophia", "grading child (set by grader.runner)")
     group.addoption("--sophia-events", type=int, default=None, help="file descriptor for events")
     group.addoption("--sophia-key", type=int, default=None, help="file descriptor of the key")
-    group.addoption("--sophia-only", default=None, help="file of node ids to run, one a line")
+    group.addoption("--sophia-only", default=None, help="file descriptor of the node ids to run, one a line")
     group.addoption("--sophia-forbid", action="append", default=[],
                     help="folder the code under test may not read (repeatable)")
     group.addoption("--sophia-protect", action="append", default=[],
@@ -84,7 +84,8 @@ class Reporter:
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config, items):
         if self.only:
-            wanted = set(Path(self.only).read_text().split())
+            with os.fdopen(int(self.only)) as only:   # inherited from the parent, unnamed
+                wanted = set(only.read().split())
             items[:] = [item for item in items if item.nodeid in wanted]
 
     def pytest_collection_finish(self, session):

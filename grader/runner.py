@@ -105,11 +105,11 @@ def run(impl, exercises=None, seed=0, check_timeout=CHECK_TIMEOUT, total_timeout
         kit, home = Path(tmp) / "kit", Path(tmp) / "home"
         home.mkdir()
         hashes = sandbox.copy_kit(kit)
-        only_file = files = None
+        only = files = None
         while True:
             sandbox.verify_kit(kit, hashes)
             hung = checks is not None and any(c.outcome == "timed_out" for c in checks.values())
-            events = _run_child(kit, home, folder, exercises, seed, only_file, files, deadline,
+            events = _run_child(kit, home, folder, exercises, seed, only, files, deadline,
                                 min(check_timeout, HUNG_TIMEOUT) if hung else check_timeout,
                                 output, memory_limit)
             result.children += 1
@@ -147,8 +147,7 @@ def run(impl, exercises=None, seed=0, check_timeout=CHECK_TIMEOUT, total_timeout
                        + (events.failure or "the grading process ended"))
                 if not remaining:
                     break
-            only_file = Path(tmp) / f"only-{result.children}.txt"
-            only_file.write_text("\n".join(c.nodeid for c in remaining))
+            only = "\n".join(c.nodeid for c in remaining)   # sent unnamed: nothing to tamper with
             files = sorted({c.nodeid.split("::")[0] for c in remaining})
         sandbox.verify_kit(kit, hashes)
     result.checks = list(checks.values()) if checks else []
@@ -229,28 +228,43 @@ class EventReader:
         except ValueError:
             return None
         if (not isinstance(event, dict) or event.get("seq") != self.sequence
-                or event.get("type") not in ("collected", "start", "result", "finished")):
+                or event.get("type") not in ("collected", "start", "result", "finished")
+                or not all(isinstance(event.get(k, ""), str)
+                           for k in ("nodeid", "outcome", "message"))):
             return None
         self.sequence += 1
         return event
 
 
-def _run_child(kit, home, folder, exercises, seed, only_file, files, deadline, check_timeout,
+def _run_child(kit, home, folder, exercises, seed, only, files, deadline, check_timeout,
                output, memory_limit):
     read_fd, write_fd = os.pipe()
     key_read, key_write = os.pipe()
     key, token = secrets.token_bytes(32), secrets.token_hex(16)
     os.write(key_write, key)
     os.close(key_write)
-    sandbox.adopt_orphans()
-    process = subprocess.Popen(
-        child_command(kit, folder, write_fd, key_read, only_file, exercises, seed, files),
-        cwd=home, env=sandbox.child_environment(home, kit, token), stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(write_fd, key_read),
-        start_new_session=True)
+    # the checks still to run: an unlinked file the child inherits, so no path can be raced
+    only_file = tempfile.TemporaryFile() if only else None
+    if only_file:
+        only_file.write(only.encode())
+        only_file.seek(0)
+    child_fds = (write_fd, key_read) + ((only_file.fileno(),) if only_file else ())
+    try:
+        process = subprocess.Popen(
+            child_command(kit, folder, write_fd, key_read,
+                          only_file.fileno() if only_file else None, exercises, seed, files),
+            cwd=home, env=sandbox.child_environment(home, kit, token), stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=child_fds,
+            start_new_session=True)
+    except BaseException:
+        os.close(read_fd)
+        raise
+    finally:
+        os.close(write_fd)
+        os.close(key_read)
+        if only_file:
+            only_file.close()
     sandbox.apply_limits(process.pid, memory_limit)
-    os.close(write_fd)
-    os.close(key_read)
     events = ChildEvents(items=[])
     reader = EventReader(key, events)
     last_event = check_started = time.monotonic()
@@ -322,9 +336,6 @@ def _run_child(kit, home, folder, exercises, seed, only_file, files, deadline, c
         selector.close()
         os.close(read_fd)
         sandbox.kill_everything(process, token=token)
-        if events.finished and events.pending is not None:
-            events.items.append(events.pending)
-            events.pending = None
         events.settle()
 
 

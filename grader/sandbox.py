@@ -5,7 +5,7 @@ non-root user) process count (rlimits), stray processes (the child's session,
 every descendant, and the orphans this process adopts as a Linux child
 subreaper), and the test files (a private copy, hashed, verified before every
 child and after the run). What it does not: the network, the rest of the file
-system, another user's processes; see docs/threat-model.md.
+system, another user's processes; see the threat model in the README.
 """
 import ctypes
 import hashlib

@@ -224,7 +224,7 @@ def test_harmless_student_code_is_not_refused(tmp_path):
 
 @pytest.mark.parametrize("confirm", [False, True], ids=["forge_and_exit", "forge_confirm_exit"])
 def test_residual_frame_walking_forgery_is_bounded_and_flagged(tmp_path, confirm):
-    """The one cheat the child cannot stop (docs/threat-model.md): reaching the reporter
+    """The one cheat the child cannot stop (the README's threat model): reaching the reporter
     through the interpreter's frames. A forged pass followed by an exit is charged; one
     also followed by a forged start of the next check costs that check, and the exercise
     stops after LOST_LIMIT crashes: at most LOST_LIMIT forged passes, and flagged for review."""
@@ -269,3 +269,20 @@ def test_compiled_extensions_in_the_submission_are_not_imported(tmp_path):
     run = grade(folder, "compiled_extension")
     checks = assert_honest(run, ("error",))
     assert all("ImportError" in c.message and "_json" in c.message for c in checks)
+
+
+def test_traps_for_the_parent_neither_hang_nor_crash_it(tmp_path):
+    """A FIFO where the parent once wrote the checks still to run, and a module that is
+    /dev/zero: the parent reads no named file of the child's, and no endless one."""
+    from tests.meta.planting import plant
+    folder = plant(tmp_path, "layers", "        self.cache = x\n",
+                   "        import os\n        os._exit(3)\n")
+    with open(folder / "__init__.py", "a") as init:
+        init.write("import os\nfor n in range(1, 9):\n    try:\n"
+                   "        os.mkfifo(f'../only-{n}.txt')\n    except OSError:\n        pass\n")
+    (folder / "zero.py").symlink_to("/dev/zero")
+    run = runner.run(folder, total_timeout=60)
+    linear = {c.outcome for c in run.checks if c.exercise == "linear"}
+    assert linear == {"crashed"}, linear
+    assert run.seconds < 30
+    assert all(c.outcome == "passed" for c in run.checks if c.exercise == "init_basic")

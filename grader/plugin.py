@@ -25,8 +25,8 @@ import pytest
 
 from grader.guard import BLOCKED_PACKAGES, Guard, Integrity
 from grader.implementation import resolve
+from grader.scoring import MAX_MESSAGE
 
-MAX_MESSAGE = 4000
 TESTS_DIR = Path(__file__).resolve().parent.parent / "tests"
 KIT_DIR = TESTS_DIR.parent
 # captured before student code can patch them

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from . import catalog, guard, sandbox
 from .implementation import NAMED, ROOT, resolve
+from .scoring import MAX_MESSAGE
 
 SUITES = Path("tests") / "suites"
 CHECK_TIMEOUT = 10.0      # seconds one check may take (the slowest solved check: ~0.4 s)
@@ -29,7 +30,6 @@ HUNG_TIMEOUT = 3.0        # seconds per check once a check of the run has timed 
 TOTAL_TIMEOUT = 300.0     # seconds a whole grading run may take
 OUTPUT_CAP = 64 * 1024    # bytes of the child's stdout/stderr kept
 MAX_EVENT = 1024 ** 2     # bytes of one event line; longer lines are dropped
-MAX_MESSAGE = 4000        # characters of one check's message kept
 LOST_LIMIT = 2            # timed-out or crashed checks after which an exercise stops
 GRACE = 1.0               # seconds a child may live on after closing its event pipe
 OUTCOMES = {"passed", "failed", "not_started", "error", "timed_out", "crashed", "memory"}

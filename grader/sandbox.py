@@ -160,12 +160,6 @@ def _processes():
     return table
 
 
-def children():
-    """Our own child processes now."""
-    me = os.getpid()
-    return {pid for pid, (parent, _, _) in _processes().items() if parent == me}
-
-
 def _carries(pid, token):
     """True when process ``pid`` was started with ``token`` in its environment."""
     try:

@@ -15,6 +15,7 @@ STATUS = {  # outcome -> (exercise status, rank: the higher, the worse)
     "missing": ("error", 4), "timed_out": ("timed out", 5),
 }
 DONE = "passed"
+MAX_MESSAGE = 4000   # characters of one check's message kept, in the child and the parent
 
 
 @dataclass

@@ -18,19 +18,34 @@ class MarkerError(ValueError):
     """A BEGIN/END SOLUTION pair is unbalanced or outside a function."""
 
 
-def _qualnames(source):
-    """Map each line number inside a function to that function's qualified name."""
-    names = {}
+def function_spans(source):
+    """{qualname: (first line, last line)} of every function (1-based), decorators included."""
+    spans, lines = {}, source.splitlines()
+
+    def end_of(child):          # trailing comments indented inside the function belong to it
+        end = child.end_lineno
+        while end < len(lines) and lines[end].lstrip().startswith("#") and \
+                len(lines[end]) - len(lines[end].lstrip()) > child.col_offset:
+            end += 1
+        return end
 
     def visit(node, prefix):
         for child in ast.iter_child_nodes(node):
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                qual = f"{prefix}{child.name}"
+                qual = prefix + child.name
                 if not isinstance(child, ast.ClassDef):
-                    for line in range(child.lineno, child.end_lineno + 1):
-                        names[line] = qual
+                    first = min([child.lineno] + [d.lineno for d in child.decorator_list])
+                    spans[qual] = (first, end_of(child))
                 visit(child, qual + ".")
     visit(ast.parse(source), "")
+    return spans
+
+
+def _qualnames(source):
+    """Map each line number inside a function to the innermost function's qualified name."""
+    names = {}
+    for qual, (first, last) in function_spans(source).items():   # outer before inner
+        names.update(dict.fromkeys(range(first, last + 1), qual))
     return names
 
 

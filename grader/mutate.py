@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import catalog
-from .build import BEGIN, END
+from .build import BEGIN, END, function_spans
 from .implementation import NAMED, ROOT
-from .reset import function_spans
 
 ALLOWED_PATH = Path(__file__).with_name("mutants_allowed.toml")
 BINOPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,

@@ -9,14 +9,13 @@ function is missing, the whole module is reset (and the message says so). The
 pristine text is generated from solutions/ (or, without it, taken from the
 kit's exercises/ as committed in git). The backup goes to .sophia/backups/.
 """
-import ast
 import shutil
 import subprocess
 import time
 from pathlib import Path
 
 from . import catalog
-from .build import strip_solutions
+from .build import function_spans, strip_solutions
 from .cli import Parser, UsageError, add_target, folder_of
 from .hints import state_dir
 from .implementation import NAMED, ROOT
@@ -36,29 +35,6 @@ def pristine_module(module):
                               check=True, capture_output=True, text=True).stdout
     except (OSError, subprocess.CalledProcessError):
         raise ResetError(f"no pristine copy of {module}.py: neither solutions/ nor git has it") from None
-
-
-def function_spans(source):
-    """{qualname: (first line, last line)} of every function (1-based), decorators included."""
-    spans, lines = {}, source.splitlines()
-
-    def end_of(child):          # trailing comments indented inside the function belong to it
-        end = child.end_lineno
-        while end < len(lines) and lines[end].lstrip().startswith("#") and \
-                len(lines[end]) - len(lines[end].lstrip()) > child.col_offset:
-            end += 1
-        return end
-
-    def visit(node, prefix):
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                qual = prefix + child.name
-                if not isinstance(child, ast.ClassDef):
-                    first = min([child.lineno] + [d.lineno for d in child.decorator_list])
-                    spans[qual] = (first, end_of(child))
-                visit(child, qual + ".")
-    visit(ast.parse(source), "")
-    return spans
 
 
 def reset_functions(student, pristine, names):

@@ -38,8 +38,11 @@ def _run_chunk(chunk, outcomes, timeout, on_done, fresh=False):
 
     ``fresh``: a new worker for every mutant (no state can leak between mutants).
     """
-    todo = list(chunk)
+    todo, broken_pipes = list(chunk), 0
     while todo:
+        if broken_pipes >= 3:
+            raise RuntimeError("the mutation worker died 3 times before reading a mutant; "
+                               "try: python -m grader.mutate < /dev/null")
         process = _start_worker()
         selector = selectors.DefaultSelector()
         selector.register(process.stdout, selectors.EVENT_READ)
@@ -57,7 +60,7 @@ def _run_chunk(chunk, outcomes, timeout, on_done, fresh=False):
                 if not line or fresh:
                     break          # hung or crashed: caught; a fresh worker takes the rest
         except (BrokenPipeError, OSError):
-            pass
+            broken_pipes += 1      # died before reading: the same mutant again, a few times
         finally:
             selector.close()
             sandbox.kill_everything(process)

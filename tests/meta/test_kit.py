@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from grader import catalog, runner, scoring
-from grader.build import BEGIN, stale_files, strip_solutions
+from grader.build import BEGIN, END, stale_files, strip_solutions
 from grader.implementation import NAMED, ROOT
 
 
@@ -93,10 +93,11 @@ def test_packages_use_relative_imports_only():
                     assert node.module.split(".")[0] not in ("solutions", "exercises"), path
 
 
-def test_every_marker_sits_in_a_function():
+def test_every_marker_sits_in_a_function_and_is_closed():
     for path in NAMED["solutions"].glob("*.py"):
-        strip_solutions(path.read_text(), str(path))       # raises MarkerError otherwise
-        assert BEGIN.pattern
+        stub = strip_solutions(path.read_text(), str(path))  # raises MarkerError otherwise
+        markers = [line for line in stub.splitlines() if BEGIN.match(line) or END.match(line)]
+        assert not markers, f"{path.name}: {markers}"
 
 
 def test_grader_on_the_stubs_prints_zero_and_the_next_exercise():

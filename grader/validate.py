@@ -15,6 +15,7 @@ import os
 import selectors
 import subprocess
 import sys
+import tempfile
 import threading
 from collections import Counter
 
@@ -23,8 +24,9 @@ from .build import stale_files
 from .implementation import NAMED, ROOT
 
 
-def _start_worker():
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONDONTWRITEBYTECODE="1",
+def _start_worker(scratch):
+    # TMPDIR: the mutant copies of a killed worker are removed with ``scratch``
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONDONTWRITEBYTECODE="1", TMPDIR=scratch,
                OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MPLBACKEND="Agg")
     worker = subprocess.Popen([sys.executable, "-m", "grader.mutate"], cwd=ROOT, env=env,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -33,7 +35,7 @@ def _start_worker():
     return worker
 
 
-def _run_chunk(chunk, outcomes, timeout, on_done, fresh=False):
+def _run_chunk(chunk, outcomes, timeout, on_done, scratch, fresh=False):
     """Test the mutants of ``chunk`` in one worker, restarting it after a hang or crash.
 
     ``fresh``: a new worker for every mutant (no state can leak between mutants).
@@ -43,7 +45,7 @@ def _run_chunk(chunk, outcomes, timeout, on_done, fresh=False):
         if broken_pipes >= 3:
             raise RuntimeError("the mutation worker died 3 times before reading a mutant; "
                                "try: python -m grader.mutate < /dev/null")
-        process = _start_worker()
+        process = _start_worker(scratch)
         selector = selectors.DefaultSelector()
         selector.register(process.stdout, selectors.EVENT_READ)
         try:
@@ -77,12 +79,14 @@ def run_mutants(mutants, jobs=1, timeout=mutate.TIMEOUT, progress=None, fresh=Fa
                 progress.write(f"\r  mutants tested: {done[0]}/{len(mutants)}")
                 progress.flush()
     chunks = [mutants[i::max(1, jobs)] for i in range(max(1, jobs))]
-    threads = [threading.Thread(target=_run_chunk, args=(c, outcomes, timeout, on_done, fresh))
-               for c in chunks if c]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with tempfile.TemporaryDirectory(prefix="sophia-mutants-") as scratch:
+        threads = [threading.Thread(target=_run_chunk,
+                                    args=(c, outcomes, timeout, on_done, scratch, fresh))
+                   for c in chunks if c]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     if progress and progress.isatty():
         progress.write("\r\033[K")
     return outcomes

@@ -35,17 +35,7 @@ def terminal(run, results, colour=None, label=None):
         lines.append(f"next: {ex.id}: {ex.title} (in {ex.module}.py; "
                      f"'python -m grader hint {ex.id}' if stuck)")
         lines += feedback(upcoming)
-    lines += review(run)
     return "\n".join(lines)
-
-
-def review(run):
-    """Lines of the submission that name tools only an attack needs: for a human to read."""
-    found = run.warnings
-    if not found:
-        return []
-    return ["", f"for review ({len(found)} lines name tools that checks never need; "
-                f"they do not change the score):"] + [f"  {line}" for line in found]
 
 
 def feedback(result):

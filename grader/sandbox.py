@@ -97,9 +97,9 @@ def child_environment(home, kit, token):
     return env
 
 
-def _user_processes():
-    """Tasks (processes and threads) of our real user id, as RLIMIT_NPROC counts them."""
-    uid, count = os.getuid(), 0
+def tasks_of(uid):
+    """Tasks (processes and threads) of user ``uid``, as RLIMIT_NPROC counts them."""
+    count = 0
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
             for line in status.read_text().splitlines():
@@ -122,17 +122,18 @@ def _settings(memory, nproc):
 
 def _nproc():
     if hasattr(os, "getuid") and os.getuid() != 0 and Path("/proc").is_dir():
-        return _user_processes() + EXTRA_PROCESSES
+        return tasks_of(os.getuid()) + EXTRA_PROCESSES
     return None
 
 
-def apply_limits(pid, memory=MEMORY_LIMIT):
-    """Set the child's limits from the parent (``prlimit``), right after it starts.
+def apply_limits(pid, memory=MEMORY_LIMIT, processes=None):
+    """Set a process's limits from its parent (``prlimit``), right after it starts.
 
-    The child runs no student code before its checks are collected, so there is no
-    window; and unlike a ``preexec_fn`` this is safe when the parent runs threads.
+    ``processes``: the RLIMIT_NPROC to set (the tasks its user has now, for no new
+    ones); by default some room above the tasks of a user who is not root. Unlike
+    a ``preexec_fn`` this is safe when the parent runs threads.
     """
-    for limit, value in _settings(memory, _nproc()):
+    for limit, value in _settings(memory, _nproc() if processes is None else processes):
         try:
             resource.prlimit(pid, limit, (value, value))
         except (ValueError, OSError, AttributeError):

@@ -2,7 +2,7 @@
 
 An exercise earns ``points * passed / checks``; only a passed check counts, and a
 check that reported nothing counts as failed. Its status is the worst outcome
-among its checks: timed out > error > failed > not started > passed; an exercise
+among its checks: timed out > error > failed > too slow > not started > passed; an exercise
 with both passed and not-started checks is "in progress".
 """
 from dataclasses import dataclass
@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from . import catalog
 
 STATUS = {  # outcome -> (exercise status, rank: the higher, the worse)
-    "passed": ("passed", 0), "not_started": ("not started", 1), "failed": ("failed", 3),
+    "passed": ("passed", 0), "not_started": ("not started", 1), "too_slow": ("too slow", 2),
+    "failed": ("failed", 3),
     "error": ("error", 4), "crashed": ("error", 4), "memory": ("memory limit", 4),
     "missing": ("error", 4), "timed_out": ("timed out", 5),
 }

@@ -1,15 +1,12 @@
 """Trusted comparisons: type, shape, dtype and finiteness first, then values with a diagnosis.
 
-Every numpy function used here is captured when this module is imported, before
-any student code loads, so a submission that patches numpy cannot fake a pass.
+What the code under test returns arrives from the executor as plain data (see
+grader.wire): an exact ``ndarray``, a Python or numpy scalar, or a proxy for
+anything else, which these checks name by its type and refuse.
 """
 import numpy as np
 
-_ndarray, _float64, _float32 = np.ndarray, np.float64, np.float32
-_asarray, _array, _isfinite, _abs = np.asarray, np.array, np.isfinite, np.abs
-_maximum, _argmax, _unravel, _median = np.maximum, np.argmax, np.unravel_index, np.median
-_all, _any, _count_nonzero, _sign = np.all, np.any, np.count_nonzero, np.sign
-_array_equal, _ptp, _shares_memory = np.array_equal, np.ptp, np.shares_memory
+from grader.remote import type_name
 
 LIKELY_RATIOS = {2.0: "twice the expected value: a missing 0.5 or 1/2, or a term counted twice?",
                  0.5: "half the expected value: an extra 0.5 or a missing factor 2?",
@@ -22,9 +19,9 @@ def fmt_shape(shape):
 
 def assert_array(name, got, shape, dtype):
     """``got`` is exactly an ndarray (no subclass) of ``shape`` and ``dtype``, all finite."""
-    if type(got) is not _ndarray:
+    if type(got) is not np.ndarray:
         raise AssertionError(f"{name}: expected a numpy array of shape {fmt_shape(shape)}, "
-                             f"got {type(got).__name__}")
+                             f"got {type_name(got)}")
     if got.shape != tuple(shape):
         hint = ""
         if got.ndim == 2 and got.shape == tuple(shape)[::-1]:
@@ -36,29 +33,29 @@ def assert_array(name, got, shape, dtype):
     if got.dtype != np.dtype(dtype):
         raise AssertionError(f"{name}: expected dtype {np.dtype(dtype)}, got dtype {got.dtype}"
                              f" (keep the input's dtype; avoid creating arrays without dtype=)")
-    finite = _isfinite(got)
-    if not _all(finite):
-        where = _unravel(int(_argmax(~finite)), got.shape)
-        raise AssertionError(f"{name}: contains {_count_nonzero(~finite)} NaN/inf entries, "
+    finite = np.isfinite(got)
+    if not np.all(finite):
+        where = np.unravel_index(int(np.argmax(~finite)), got.shape)
+        raise AssertionError(f"{name}: contains {np.count_nonzero(~finite)} NaN/inf entries, "
                              f"first at index {tuple(int(i) for i in where)} "
                              f"(an exp() that overflows? shift by the max, or a division by 0)")
 
 
 def assert_float(name, got, expected, rtol=1e-7, atol=1e-12):
     """``got`` is a finite real scalar (Python float or numpy floating) close to ``expected``."""
-    if type(got) not in (float, _float64, _float32):
-        raise AssertionError(f"{name}: expected a float, got {type(got).__name__} {got!r:.60}")
-    if not _isfinite(got):
+    if type(got) not in (float, np.float64, np.float32):
+        raise AssertionError(f"{name}: expected a float, got {type_name(got)} {got!r:.60}")
+    if not np.isfinite(got):
         raise AssertionError(f"{name}: got {got} (an exp() that overflows? shift by the max)")
     got, expected = float(got), float(expected)
     if abs(got - expected) > atol + rtol * abs(expected):
         raise AssertionError(f"{name}: expected {expected!r}, got {got!r}"
-                             + _ratio_hint(_array([got]), _array([expected])))
+                             + _ratio_hint(np.array([got]), np.array([expected])))
 
 
 def diagnose(got, expected, n=None):
     """A sentence naming the likely cause of ``got`` != ``expected`` (same shape), or ''."""
-    if not _any(got) and _any(expected):
+    if not np.any(got) and np.any(expected):
         return " Got all zeros: is the value ever computed or the gradient ever set?"
     hint = _ratio_hint(got, expected, n)
     if hint:
@@ -73,26 +70,26 @@ def _offset_hint(diff):
     if diff.size < 2:
         return ""
     flat = diff.reshape(-1)
-    if _close(flat, _array([flat[0]] * flat.size)):
+    if _close(flat, np.array([flat[0]] * flat.size)):
         return (f" Every entry is off by the same {float(flat[0]):.6g}: "
                 f"a constant term missing or added?")
-    if diff.ndim == 2 and diff.shape[0] > 1 and _close(diff, _array([diff[0]] * diff.shape[0])):
+    if diff.ndim == 2 and diff.shape[0] > 1 and _close(diff, np.array([diff[0]] * diff.shape[0])):
         return (" The error is the same in every row (it depends only on the column): "
                 "a per-column term such as a bias missing, added twice or with the wrong sign?")
     return ""
 
 
 def _close(a, b, rtol=1e-6):
-    return bool(_all(_abs(a - b) <= rtol * (_abs(a) + _abs(b)) + 1e-12))
+    return bool(np.all(np.abs(a - b) <= rtol * (np.abs(a) + np.abs(b)) + 1e-12))
 
 
 def _ratio_hint(got, expected, n=None):
-    mask = _abs(expected) > 1e-12 * max(1.0, float(_abs(expected).max(initial=0.0)))
-    if not _any(mask):
+    mask = np.abs(expected) > 1e-12 * max(1.0, float(np.abs(expected).max(initial=0.0)))
+    if not np.any(mask):
         return ""
     ratios = got[mask] / expected[mask]
-    ratio = float(_median(ratios))
-    if float(_ptp(ratios)) > 1e-6 * max(1.0, abs(ratio)):
+    ratio = float(np.median(ratios))
+    if float(np.ptp(ratios)) > 1e-6 * max(1.0, abs(ratio)):
         return ""
     candidates = dict(LIKELY_RATIOS)
     if n and n > 2:
@@ -112,15 +109,15 @@ def assert_close(name, got, expected, rtol=1e-7, atol=1e-12, n=None):
     The message gives the max abs and rel errors, the worst index and a likely cause.
     ``n`` (the batch size) lets the diagnosis recognise a missing 1/N.
     """
-    expected = _asarray(expected)
+    expected = np.asarray(expected)
     assert_array(name, got, expected.shape, expected.dtype)
-    err = _abs(got - expected)
-    bad = err > atol + rtol * _abs(expected)
-    if _any(bad):
-        rel = err / _maximum(1e-8, _abs(got) + _abs(expected))
-        worst = tuple(int(i) for i in _unravel(int(_argmax(err)), err.shape))
+    err = np.abs(got - expected)
+    bad = err > atol + rtol * np.abs(expected)
+    if np.any(bad):
+        rel = err / np.maximum(1e-8, np.abs(got) + np.abs(expected))
+        worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(err)), err.shape))
         raise AssertionError(
-            f"{name} {fmt_shape(got.shape)} {got.dtype}: {_count_nonzero(bad)} of {err.size} "
+            f"{name} {fmt_shape(got.shape)} {got.dtype}: {np.count_nonzero(bad)} of {err.size} "
             f"entries differ; "
             f"max abs error {float(err.max()):.3g}, max rel error {float(rel.max()):.3g}; "
             f"worst at index {worst}: expected {float(expected[worst]):.10g}, "
@@ -129,11 +126,11 @@ def assert_close(name, got, expected, rtol=1e-7, atol=1e-12, n=None):
 
 def snapshot(*arrays):
     """Copies of the inputs, to check later with ``assert_unchanged``."""
-    return [_array(a, copy=True) for a in arrays]
+    return [np.array(a, copy=True) for a in arrays]
 
 
 def assert_unchanged(name, before, after):
     """The caller's input was not modified in place."""
-    if not _array_equal(before, after):
+    if not np.array_equal(before, after):
         raise AssertionError(f"{name} was modified in place: work on a copy "
                              f"(x = x - m, not x -= m)")

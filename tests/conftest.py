@@ -1,15 +1,19 @@
-"""Shared fixtures: ``impl`` is the package under test, chosen with ``--impl``.
+"""Shared fixtures: ``impl`` stands in for the package under test, chosen with ``--impl``.
 
     python -m pytest                         # the reference solutions (default)
     python -m pytest --impl exercises        # the student stubs
     python -m pytest --impl path/to/copy     # any folder laid out like exercises/
+
+The checks never import that package: it runs in an executor process (grader.remote),
+one per exercise, and ``impl.layers.Linear(...)`` is a proxy for an object there.
 """
 import hashlib
 
 import numpy as np
 import pytest
 
-from grader.implementation import Implementation
+from grader import remote
+from grader.implementation import resolve
 
 
 def pytest_addoption(parser):
@@ -19,10 +23,14 @@ def pytest_addoption(parser):
                      help="offset added to every check's fixed seed (fresh inputs, same checks)")
     parser.addoption("--exercise", action="append", default=[],
                      help="run only the checks of this catalog exercise (repeatable)")
+    parser.addoption("--cap", type=float, default=remote.CAP,
+                     help="stop a check's code after this many times its CPU budget")
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "exercise(id): the catalog exercise this check grades")
+    config.addinivalue_line("markers", "budget(seconds): CPU seconds the check's code may use "
+                                       f"(default {remote.BUDGET:g})")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -40,9 +48,28 @@ def exercise_of(item):
     return marker.args[0] if marker else None
 
 
+def budget_of(item):
+    """CPU seconds the check's code may use in the executor."""
+    marker = item.get_closest_marker("budget")
+    return float(marker.args[0]) if marker else remote.BUDGET
+
+
 @pytest.fixture(scope="session")
-def impl(request):
-    return Implementation(request.config.getoption("--impl"))
+def executors(request):
+    workspace = remote.Workspace(resolve(request.config.getoption("--impl")))
+    pool = remote.Executors(workspace, cap=request.config.getoption("--cap"))
+    yield pool
+    pool.close()
+    workspace.close()
+
+
+@pytest.fixture
+def impl(request, executors):
+    """The package under test, in an executor; the check's CPU time and output are metered."""
+    check = executors.begin(exercise_of(request.node) or "kit", budget_of(request.node))
+    request.node.sophia_check = check
+    yield check.package
+    executors.end(check)
 
 
 @pytest.fixture

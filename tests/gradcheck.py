@@ -8,13 +8,12 @@ random sample of coordinates: each costs two forward passes.
 """
 import numpy as np
 
+from grader.remote import central
+
 from .checks import assert_array, diagnose, fmt_shape
 
-_abs, _maximum, _argmax = np.abs, np.maximum, np.argmax
-
-
 def rel_error(a, n):
-    return _abs(a - n) / _maximum(1e-8, _abs(a) + _abs(n))
+    return np.abs(a - n) / np.maximum(1e-8, np.abs(a) + np.abs(n))
 
 
 def sample_indices(shape, rng, max_coords):
@@ -24,21 +23,16 @@ def sample_indices(shape, rng, max_coords):
     return [tuple(int(i) for i in np.unravel_index(k, shape)) for k in flat]
 
 
-def numerical_gradient(f, x, indices, h=1e-5):
-    """d f(x) / d x[i] by central differences at each index i; ``f`` returns a float.
+def numerical_gradient(f, call, perturb, indices, h=1e-5):
+    """{i: d f(fn(*args)) / d a[i]} by central differences at each index i of an array a.
 
-    ``x`` is perturbed in place and restored; pass an array the check owns.
+    ``call``: ``(fn, args)`` or ``(fn, args, kwargs)``; ``perturb``: the position in ``args`` of the array a, or
+    ``(obj, "params", "W")`` for an array of an object. ``f`` reduces one output to a
+    float, here in the checks: the code under test only evaluates ``fn`` (all the
+    perturbed calls in one request), and every entry is restored.
     """
-    grad = {}
-    for i in indices:
-        old = x[i]
-        x[i] = old + h
-        plus = f()
-        x[i] = old - h
-        minus = f()
-        x[i] = old
-        grad[i] = (plus - minus) / (2 * h)
-    return grad
+    outputs = central(*call[:2], perturb, indices, h, *call[2:])
+    return {i: (f(plus) - f(minus)) / (2 * h) for i, (plus, minus) in zip(indices, outputs)}
 
 
 def assert_gradient(name, analytic, numeric, shape, tol=1e-6, floor=1e-8):
@@ -53,10 +47,10 @@ def assert_gradient(name, analytic, numeric, shape, tol=1e-6, floor=1e-8):
     a = np.array([analytic[i] for i in idx])
     n = np.array([numeric[i] for i in idx])
     rel = rel_error(a, n)
-    noise = floor * max(1.0, float(_abs(n).max(initial=0.0)))
-    wrong = (rel > tol) & (_abs(a - n) > noise)
+    noise = floor * max(1.0, float(np.abs(n).max(initial=0.0)))
+    wrong = (rel > tol) & (np.abs(a - n) > noise)
     if wrong.any():
-        worst = int(_argmax(np.where(wrong, rel, -1.0)))
+        worst = int(np.argmax(np.where(wrong, rel, -1.0)))
         raise AssertionError(
             f"{name} {fmt_shape(shape)} {analytic.dtype}: max rel error {float(rel[worst]):.3g} "
             f"(tolerance {tol:g}) over {len(idx)} checked entries; worst at index "
@@ -81,19 +75,20 @@ def check_layer_gradients(layer, x, rng, max_coords=40, tol=1e-6):
     assert_array("forward output", out, out.shape if type(out) is np.ndarray else (), np.float64)
     dout = rng.standard_normal(out.shape)
 
-    def loss():
-        return float(np.sum(layer.forward(x) * dout))
+    def loss(out):
+        return float(np.sum(out * dout))
 
     layer.forward(x.copy())
     dx = layer.backward(dout.copy())
-    grads = {k: np.array(v, copy=True) if type(v) is np.ndarray else v
-             for k, v in layer.grads.items()}
+    grads = layer.grads
+    forward = (layer.forward, (x,))
     errors = {"dx": assert_gradient("dx", dx, numerical_gradient(
-        loss, x, sample_indices(x.shape, rng, max_coords)), x.shape, tol)}
+        loss, forward, 0, sample_indices(x.shape, rng, max_coords)), x.shape, tol)}
     for key, param in layer.params.items():
         if key not in grads:
             raise AssertionError(f'grads["{key}"] is missing after backward '
                                  f"(grads has keys {sorted(grads)})")
-        numeric = numerical_gradient(loss, param, sample_indices(param.shape, rng, max_coords))
+        numeric = numerical_gradient(loss, forward, (layer, "params", key),
+                                     sample_indices(param.shape, rng, max_coords))
         errors[key] = assert_gradient(f'grads["{key}"]', grads[key], numeric, param.shape, tol)
     return errors

@@ -6,6 +6,8 @@ activations, and ``softmax_loss`` / ``hinge`` compute expected values.
 """
 import numpy as np
 
+from grader.remote import fill, type_name
+
 from .gradcheck import assert_gradient, numerical_gradient, sample_indices
 
 
@@ -83,7 +85,7 @@ def kink_distance(layers, x, y, delta=1.0, penalty="l2"):
     """
     a, gaps = x, [np.inf]
     for layer in layers:
-        name = type(layer).__name__
+        name = type_name(layer)
         if "W" in getattr(layer, "params", {}):
             a = a @ layer.params["W"] + layer.params["b"]
             if penalty == "l1":
@@ -107,23 +109,22 @@ def randomize_biases(layers, rng):
     """Give every bias nonzero values (a zero bias hides a bias that is wrongly penalized)."""
     for layer in layers:
         if "b" in getattr(layer, "params", {}):
-            layer.params["b"][...] = rng.standard_normal(layer.params["b"].shape)
+            fill(layer, ("params", "b"), rng.standard_normal(layer.params["b"].shape))
 
 
 def check_model_gradients(model, x, y, rng, max_coords=30, tol=1e-6):
     """Gradient-check model.loss(x, y) against every parameter of every layer (float64)."""
     model.loss(x, y)
-    grads = [(f"layers[{i}].grads[\"{k}\"]", layer.params[k], layer.grads.get(k))
-             for i, layer in enumerate(model.layers) for k in layer.params]
-    # keep each gradient as returned (its exact type is checked), but safe from the next loss()
-    grads = [(name, param, grad.copy() if type(grad) is np.ndarray else grad)
-             for name, param, grad in grads]
-    for name, param, grad in grads:
-        if grad is None:
-            raise AssertionError(f"{name} is missing after model.loss(x, y)")
-        numeric = numerical_gradient(lambda: float(model.loss(x, y)), param,
-                                     sample_indices(param.shape, rng, max_coords))
-        assert_gradient(name, grad, numeric, param.shape, tol)
+    layers = model.layers
+    every_grads = [layer.grads for layer in layers]     # copies, safe from the next loss()
+    for i, (layer, grads) in enumerate(zip(layers, every_grads)):
+        for key, param in layer.params.items():
+            name = f'layers[{i}].grads["{key}"]'
+            if key not in grads or grads[key] is None:
+                raise AssertionError(f"{name} is missing after model.loss(x, y)")
+            numeric = numerical_gradient(float, (model.loss, (x, y)), (layer, "params", key),
+                                         sample_indices(param.shape, rng, max_coords))
+            assert_gradient(name, grads[key], numeric, param.shape, tol)
 
 
 def require(condition, message):

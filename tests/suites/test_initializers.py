@@ -23,6 +23,7 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
+from grader.remote import type_name
 from tests.checks import assert_array, assert_close
 
 LINEAR, CONV = (400, 600), (128, 64, 3, 3)     # fans (400, 600) and (576, 1152)
@@ -160,7 +161,7 @@ def test_fans_known_answer(impl, shape, expected):
     if (not isinstance(got, tuple) or len(got) != 2
             or not all(isinstance(f, (int, np.integer)) for f in got)):
         raise AssertionError(f"fans({shape}): expected a tuple of two ints (fan_in, fan_out), "
-                             f"got {type(got).__name__} {got!r:.80}")
+                             f"got {type_name(got)} {got!r:.80}")
     if tuple(int(f) for f in got) != expected:
         hint = " (swapped?)" if tuple(got) == expected[::-1] else ""
         if len(shape) > 2 and tuple(got) in ((shape[1], shape[0]), (shape[0], shape[1])):

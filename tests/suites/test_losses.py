@@ -14,18 +14,23 @@ from tests.checks import assert_array, assert_close, assert_float, assert_unchan
 from tests.gradcheck import assert_gradient, numerical_gradient, sample_indices
 from tests.trusted_models import hinge, onehot, softmax_loss
 
-_isfinite, _array, _float64, _float32 = np.isfinite, np.array, np.float64, np.float32
+
+
+
+def loss_of(output):
+    """The loss of a loss function's ``(loss, dscores)``."""
+    return output[0]
 
 
 def assert_loss(name, got, expected, n=None, rtol=1e-7):
     """A finite float close to ``expected``; ``n`` lets the message name a missing 1/N."""
-    if type(got) in (float, _float64, _float32):
-        if not _isfinite(got):
+    if type(got) in (float, np.float64, np.float32):
+        if not np.isfinite(got):
             raise AssertionError(
                 f"{name}: got {got} (an exp() that overflows, or log(0) of a softmax that "
                 f"underflowed? shift by the max of each row, and take log-probabilities as "
                 f"shifted - log(sum(exp(shifted))))")
-        assert_close(name, _array(float(got)), _array(float(expected)), rtol=rtol, n=n)
+        assert_close(name, np.array(float(got)), np.array(float(expected)), rtol=rtol, n=n)
     assert_float(name, got, expected, rtol=rtol)
 
 
@@ -126,7 +131,7 @@ HINGE_CASES = [
 @pytest.mark.parametrize("delta,loss,counts", HINGE_CASES)
 def test_hinge_known_answer(impl, delta, loss, counts):
     (got, dscores), name = call(impl, "hinge_loss", HINGE_SCORES.copy(), HINGE_Y, {"delta": delta})
-    if type(got) in (float, _float64, _float32) and abs(got - (loss + delta)) < 1e-9:
+    if type(got) in (float, np.float64, np.float32) and abs(got - (loss + delta)) < 1e-9:
         raise AssertionError(f"{name} loss: expected {loss}, got {got}, larger by exactly delta "
                              f"(1/N * N * delta): the correct class j = y_i is counted as a "
                              f"margin; sum over j != y_i only")
@@ -153,8 +158,8 @@ def test_hinge_gradient(impl, rng, delta):
     (loss, dscores), name = call(impl, "hinge_loss", scores.copy(), y, {"delta": delta})
     ref_loss, _ = hinge(scores, y, delta)
     assert_loss(f"{name} loss", loss, ref_loss, n=n)
-    numeric = numerical_gradient(lambda: impl.losses.hinge_loss(scores, y, delta=delta)[0],
-                                 scores, sample_indices(scores.shape, rng, 30))
+    numeric = numerical_gradient(loss_of, (impl.losses.hinge_loss, (scores, y), {"delta": delta}), 0,
+                                 sample_indices(scores.shape, rng, 30))
     assert_gradient(f"{name} dscores", dscores, numeric, scores.shape)
 
 
@@ -176,8 +181,8 @@ def test_loss_random_batch(impl, rng, fn, kwargs, ref):
 def test_cross_entropy_gradient(impl, rng):
     scores, y = batch(rng, "softmax_cross_entropy", {})
     (loss, dscores), name = call(impl, "softmax_cross_entropy", scores.copy(), y, {})
-    numeric = numerical_gradient(lambda: impl.losses.softmax_cross_entropy(scores, y)[0],
-                                 scores, sample_indices(scores.shape, rng, 30))
+    numeric = numerical_gradient(loss_of, (impl.losses.softmax_cross_entropy, (scores, y)), 0,
+                                 sample_indices(scores.shape, rng, 30))
     assert_gradient(f"{name} dscores", dscores, numeric, scores.shape)
 
 
@@ -248,7 +253,7 @@ def test_regularization_gradient(impl, rng, fn, shape):
     W, reg = l1_weights(rng, shape), 0.3
     penalty = getattr(impl.losses, fn)
     loss, dW = penalty(W.copy(), reg)
-    numeric = numerical_gradient(lambda: penalty(W, reg)[0], W, sample_indices(W.shape, rng, 30))
+    numeric = numerical_gradient(loss_of, (penalty, (W, reg)), 0, sample_indices(W.shape, rng, 30))
     assert_gradient(f"{fn}(W, reg={reg}) dW", dW, numeric, W.shape)
 
 

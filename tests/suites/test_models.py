@@ -4,6 +4,7 @@ import itertools
 import numpy as np
 import pytest
 
+from grader.remote import type_name
 from tests.checks import assert_array, assert_close, assert_float, assert_unchanged, snapshot
 from tests.trusted_models import (
     PENALTY,
@@ -191,13 +192,13 @@ def test_mlp_structure(impl, rng, hidden, activation):
         if i < len(hidden):
             want.append(ACTIVATION_CLASS[activation])
     got = [f"Linear({layer.params['W'].shape[0]}, {layer.params['W'].shape[1]})"
-           if isinstance(layer, impl.layers.Linear) else type(layer).__name__ for layer in model.layers]
+           if isinstance(layer, impl.layers.Linear) else type_name(layer) for layer in model.layers]
     require(got == want,
             f"build_mlp(3, {hidden}, 4, activation={activation!r}): layers {got}, expected {want}")
     for layer in model.layers:
         if not isinstance(layer, impl.layers.Linear):
             require(isinstance(layer, getattr(impl.activations, ACTIVATION_CLASS[activation])),
-                    f"{type(layer).__name__} is not your activations.{ACTIVATION_CLASS[activation]}")
+                    f"{type_name(layer)} is not your activations.{ACTIVATION_CLASS[activation]}")
     require(len({id(layer) for layer in model.layers}) == len(model.layers), "a layer object is reused")
     require(isinstance(model.head, impl.models.SVMHead), f"head='svm' gave {model.head!r}")
     require((model.reg, model.penalty) == (0.25, "l1"),

@@ -6,6 +6,7 @@ that record what each training step sees.
 import numpy as np
 import pytest
 
+from grader.remote import fill, global_rng_state
 from tests.checks import assert_close, assert_float, assert_unchanged, snapshot
 from tests.trusted_models import TrustedLayer, gaussian, require, softmax_loss
 
@@ -56,7 +57,7 @@ def test_accuracy_known_answer(impl):
 def test_predict_known_answer_in_eval_mode(impl, rng):
     model = linear_model(impl, rng, extra=[EvalShift()])
     W = np.array([[1.0, 0.0, -1.0], [0.0, 1.0, 0.5]])
-    model.layers[1].params["W"][...] = W
+    fill(model.layers[1], ("params", "W"), W)
     X = rng.standard_normal((8, 2))
     expected = (X @ W).argmax(axis=1)
     labels = impl.training.predict(model, X)
@@ -170,10 +171,13 @@ def test_train_is_deterministic_under_a_seed(impl, rng):
 def test_train_leaves_inputs_and_global_rng_alone(impl, rng):
     X, y = rng.standard_normal((20, 2)), rng.integers(0, 3, 20)
     before = snapshot(X, y)
-    _, keys, pos, *_ = np.random.get_state()
-    impl.training.train(linear_model(impl, rng), X, y, rng, steps=5, lr=0.1, batch_size=6)
+    global_rng = global_rng_state(impl)["state"]
+    model = linear_model(impl, rng)
+    W = model.layers[0].params["W"]
+    impl.training.train(model, X, y, rng, steps=5, lr=0.1, batch_size=6)
     assert_unchanged("X", before[0], X)
     assert_unchanged("y", before[1], y)
-    _, keys_after, pos_after, *_ = np.random.get_state()
-    require(pos_after == pos and np.array_equal(keys_after, keys),
+    after = global_rng_state(impl)["state"]
+    require(after["pos"] == global_rng["pos"] and np.array_equal(after["key"], global_rng["key"]),
             "train used numpy's global RNG (np.random.*): draw from the rng argument instead")
+    require(not np.array_equal(model.layers[0].params["W"], W), "train did not change the weights")

@@ -1,0 +1,185 @@
+"""The executor: the only process that imports the student's package. It runs what the judge asks.
+
+    python -s -P -m grader.executor FOLDER READ_FD WRITE_FD DUMP_FD    (started by grader.remote)
+
+It runs from a folder that holds only this file and ``wire.py``: none of the
+checks, the grader or the reference solutions is on its path. Everything it
+sends back is plain data or a handle (see ``wire``). Whatever the student's code
+does here, the judge sees only those messages, the CPU time this process used and
+its output.
+"""
+import faulthandler
+import importlib
+import importlib.machinery
+import importlib.util
+import os
+import signal
+import sys
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+from .wire import Peer, WireError
+
+PACKAGE = "sophia_impl"     # the one neutral name the package under test is imported as
+MAX_FRAMES = 10
+
+
+def load_package(folder):
+    """Import ``folder`` as ``sophia_impl``: relative imports work wherever it lives, and its
+    modules load from source only (no compiled extension or bytecode file it ships)."""
+    package = sys.modules.get(PACKAGE)
+    if package is None:
+        sys.path_importer_cache[str(folder)] = importlib.machinery.FileFinder(
+            str(folder), (importlib.machinery.SourceFileLoader, importlib.machinery.SOURCE_SUFFIXES))
+        spec = importlib.util.spec_from_file_location(
+            PACKAGE, Path(folder) / "__init__.py", submodule_search_locations=[str(folder)])
+        package = importlib.util.module_from_spec(spec)
+        sys.modules[PACKAGE] = package
+        try:
+            spec.loader.exec_module(package)
+        except BaseException:
+            sys.modules.pop(PACKAGE, None)
+            raise
+    return package
+
+
+def resolve(obj, path):
+    """``obj.path[0][path[1]][path[2]]...``: the array a check perturbs or fills."""
+    target = getattr(obj, path[0])
+    for key in path[1:]:
+        target = target[key]
+    if type(target) is not np.ndarray:
+        raise TypeError(f"{'.'.join(map(str, path))} is a {type(target).__name__}, "
+                        f"expected a numpy array")
+    return target
+
+
+def _copy(value):
+    return np.array(value, copy=True) if type(value) is np.ndarray else value
+
+
+class Server:
+    """Answers the judge's requests on the objects of this process."""
+
+    def __init__(self, folder):
+        self.folder = Path(folder).resolve()
+
+    def serve(self, op, v):
+        try:
+            return getattr(self, "op_" + op)(**v)
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except Exception:  # noqa: BLE001 -- a replaced stream may raise anything
+                    pass
+
+    def op_module(self, name):
+        if not isinstance(name, str) or not name.isidentifier():
+            raise WireError(f"not a module name: {name!r}")
+        load_package(self.folder)
+        return importlib.import_module(f"{PACKAGE}.{name}")
+
+    def op_getattr(self, target, name):
+        return getattr(target, name)
+
+    def op_setattr(self, target, name, value):
+        setattr(target, name, value)
+
+    def op_call(self, target, args, kwargs):
+        return target(*args, **kwargs)
+
+    def op_callmethod(self, target, name, args, kwargs):
+        return getattr(target, name)(*args, **kwargs)
+
+    def op_getitem(self, target, key):
+        return target[key]
+
+    def op_setitem(self, target, key, value):
+        target[key] = value
+
+    def op_len(self, target):
+        return len(target)
+
+    def op_list(self, target):
+        return list(target)
+
+    def op_isinstance(self, target, cls):
+        return isinstance(target, cls)
+
+    def op_fill(self, target, path, value):
+        """Write ``value`` into the array at ``path`` of ``target``, in place (same shape)."""
+        array = resolve(target, path)
+        value = np.asarray(value)
+        if value.shape != array.shape:
+            raise ValueError(f"cannot fill {'.'.join(map(str, path))} of shape {array.shape} "
+                             f"with shape {value.shape}")
+        array[...] = value
+
+    def op_central(self, target, args, kwargs, perturb, indices, h):
+        """[[target(*args) at +h, at -h], ...] for each index of the perturbed array.
+
+        ``perturb``: ["arg", i] (the i-th argument) or ["path", obj, path] (``resolve``).
+        The array is restored after each index; outputs are copies.
+        """
+        array = args[perturb[1]] if perturb[0] == "arg" else resolve(perturb[1], perturb[2])
+        outputs = []
+        for index in indices:
+            index = tuple(index)
+            old = array[index]
+            array[index] = old + h
+            plus = _copy(target(*args, **kwargs))
+            array[index] = old - h
+            minus = _copy(target(*args, **kwargs))
+            array[index] = old
+            outputs.append([plus, minus])
+        return outputs
+
+    def op_global_rng(self):
+        """numpy's legacy global RNG state here (checks that the code leaves it alone)."""
+        return np.random.get_state(legacy=False)
+
+
+class ExecutorPeer(Peer):
+    """Errors go back with the frames of the student's files (from the executor's copy)."""
+
+    catch = BaseException        # sys.exit and KeyboardInterrupt in student code are errors too
+
+    def __init__(self, read_fd, write_fd, folder):
+        super().__init__(read_fd, write_fd, owner=False)
+        self.folder = Path(folder).resolve()
+
+    def describe_error(self, error):
+        described = super().describe_error(error)
+        frames = traceback.extract_tb(error.__traceback__)
+        mine = [f for f in frames if _inside(f.filename, self.folder)]
+        described["frames"] = [[f.filename, f.lineno, f.name, f.line or ""]
+                               for f in mine[-MAX_FRAMES:]]
+        return described
+
+
+def _inside(filename, folder):
+    try:
+        return Path(filename).resolve().is_relative_to(folder)
+    except (OSError, ValueError):
+        return False
+
+
+def main(argv):
+    folder, read_fd, write_fd, dump_fd = argv[0], int(argv[1]), int(argv[2]), int(argv[3])
+    dump = os.fdopen(dump_fd, "w")
+    faulthandler.register(signal.SIGUSR1, file=dump, all_threads=True)   # where an overrun was
+    peer = ExecutorPeer(read_fd, write_fd, folder)
+    peer.serve = Server(folder).serve
+    peer.send({"ready": os.getpid()})
+    while True:
+        message, values = peer.receive()
+        if message.get("op") == "exit":
+            break
+        peer.answer(message, values)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -61,7 +61,7 @@ def child_command(kit, folder, events_fd, only_file, exercises, seed, files=None
     # added by a conftest) for a path to collect, and would load that folder's conftest.py
     command = sandbox.python() + [
         "-m", "pytest", *targets, "-p", "grader.plugin", "-p", "no:cacheprovider",
-        "-p", "no:terminal", "-s", "--rootdir", str(kit), "-c", str(kit / "pyproject.toml"),
+        "-p", "no:terminal", "-s", "--assert=plain", "--rootdir", str(kit), "-c", str(kit / "pyproject.toml"),
         "--confcutdir", str(kit), f"--impl={folder}", f"--seed={seed}", f"--cap={cap:g}",
         f"--sophia-events={events_fd}"]
     command += [f"--exercise={exercise}" for exercise in exercises or ()]

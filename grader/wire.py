@@ -14,9 +14,10 @@ never pickle. Values cross as:
   input modified in place or an ``rng`` advanced by the executor shows on the
   judge's side as if both ran in one process.
 """
-import io
 import json
+import math
 import os
+import re
 import struct
 import sys
 import types
@@ -49,16 +50,32 @@ def type_name(value):
 
 
 def _npy(array):
-    buffer = io.BytesIO()
-    np.lib.format.write_array(buffer, array, allow_pickle=False)
-    return buffer.getvalue()
+    """``array`` in npy format (version 1.0): the magic string, a header dict, the C-order data."""
+    header = "{'descr': %r, 'fortran_order': False, 'shape': %r, }" % (array.dtype.str, array.shape)
+    header += " " * (-(len(header) + 11) % 64) + "\n"        # the data starts 64-byte aligned
+    return b"".join([_MAGIC, struct.pack("<H", len(header)), header.encode("latin1"),
+                     np.ascontiguousarray(array).tobytes()])
 
 
 def _array(data):
-    array = np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
-    if type(array) is not np.ndarray or array.dtype.kind not in PLAIN_KINDS or array.dtype.names:
-        raise WireError(f"an array of dtype {array.dtype} cannot cross")
-    return np.array(array, copy=True)    # owns its memory, writable
+    """The array of an npy blob written by ``_npy``: plain dtypes only, never pickle."""
+    match = _NPY_HEADER.match(data[10:10 + struct.unpack("<H", data[8:10])[0]]) \
+        if data[:8] == _MAGIC and len(data) >= 10 else None
+    if match is None:
+        raise WireError("an array that is not in the npy format this grader writes")
+    dtype = np.dtype(match["descr"].decode())
+    if dtype.kind not in PLAIN_KINDS or dtype.names or dtype.subdtype:
+        raise WireError(f"an array of dtype {dtype} cannot cross")
+    shape = tuple(int(n) for n in match["shape"].replace(b",", b" ").split())
+    start = 10 + struct.unpack("<H", data[8:10])[0]
+    if len(data) - start != dtype.itemsize * math.prod(shape):
+        raise WireError("an npy blob whose size does not match its shape")
+    return np.frombuffer(data, dtype, offset=start).reshape(shape).copy()   # owns its memory
+
+
+_MAGIC = b"\x93NUMPY\x01\x00"
+_NPY_HEADER = re.compile(rb"\{'descr': '(?P<descr>[<>|=][biuf][0-9]{1,2})', 'fortran_order': False, "
+                         rb"'shape': \((?P<shape>[0-9, ]*)\), \} *\n\Z")
 
 
 class Peer:
@@ -74,6 +91,8 @@ class Peer:
         self.proxies = weakref.WeakValueDictionary()   # the peer's handle id -> our proxy
         self.shared = {}         # key -> [object, snapshot]: arrays and generators both sides hold
         self.shared_keys = {}    # id(object) -> key
+        self.next_key = 0
+        self.buffer = bytearray()
         self.serve = None        # request handler, set by the side that answers requests
         self.read_only = owner   # arrays the judge receives by value cannot be written by mistake
 
@@ -125,13 +144,21 @@ class Peer:
                 key = self._share(value)
             state = _state(value)
             if key is not None:
-                self.shared[key][1] = state
+                self.shared[key][1] = _snapshot(value)
             return {"generator": self.encode(state, blobs, depth + 1), "key": key}
         return self._handle(value)
 
     def _share(self, value):
-        key = len(self.shared)
-        self.shared[key] = [value, None]
+        """A key for the judge's ``value``; the judge holds its arrays weakly (they are the checks')."""
+        key = self.next_key
+        self.next_key += 1
+        if type(value) is np.ndarray:
+            def forget(_, key=key, address=id(value)):
+                self.shared.pop(key, None)
+                self.shared_keys.pop(address, None)
+            self.shared[key] = [weakref.ref(value, forget), None]
+        else:
+            self.shared[key] = [value, None]
         self.shared_keys[id(value)] = key
         return key
 
@@ -200,15 +227,15 @@ class Peer:
         if type(key) is not int or key < 0:
             raise WireError(f"malformed shared key {key!r}")
         entry = self.shared.get(key)
-        if entry is None:
-            if self.owner:
-                raise WireError(f"unknown shared key {key!r}")
+        if entry is None or _live(entry) is None:
+            if self.owner:                  # the judge's array is gone: this is a copy now
+                return self._receive_shared(None, fresh)
             self.shared[key] = entry = [fresh, None]
             self.shared_keys[id(fresh)] = key
         else:
-            _update(entry[0], fresh)
-        entry[1] = _snapshot(entry[0])
-        return entry[0]
+            _update(_live(entry), fresh)
+        entry[1] = _snapshot(_live(entry))
+        return _live(entry)
 
     def changes(self, blobs):
         """The shared objects changed since they last crossed, encoded (with their keys).
@@ -217,9 +244,12 @@ class Peer:
         """
         changed = []
         for key, entry in list(self.shared.items()):
-            if _snapshot(entry[0]) != entry[1]:
-                changed.append(self.encode(entry[0], blobs))
-            elif not self.owner and sys.getrefcount(entry[0]) <= 3:   # the table, entry, argument
+            value = _live(entry)
+            if value is None:
+                continue
+            if _snapshot(value) != entry[1]:
+                changed.append(self.encode(value, blobs))
+            elif not self.owner and sys.getrefcount(value) <= 3:   # the table, `value`, the argument
                 del self.shared[key], self.shared_keys[id(entry[0])]
         return changed
 
@@ -269,14 +299,18 @@ class Peer:
         return message, values
 
     def _read(self, n):
-        chunks = []
-        while n:
-            chunk = os.read(self.read_fd, min(n, 1 << 20))
+        """Exactly ``n`` bytes, read in large chunks (what is left over waits in a buffer)."""
+        while len(self.buffer) < n:
+            chunk = self.read_chunk()
             if not chunk:
                 raise PeerGone("the other process closed the connection")
-            chunks.append(chunk)
-            n -= len(chunk)
-        return b"".join(chunks)
+            self.buffer += chunk
+        data = bytes(self.buffer[:n])
+        del self.buffer[:n]
+        return data
+
+    def read_chunk(self):
+        return os.read(self.read_fd, 1 << 20)
 
     # --- requests ---------------------------------------------------------------------------
 
@@ -321,10 +355,18 @@ class RemoteError(Exception):
         self.error = error
 
 
+def _live(entry):
+    """The object of a shared entry (None for an array of the judge's that is gone)."""
+    return entry[0]() if type(entry[0]) is weakref.ref else entry[0]
+
+
 def _snapshot(value):
     if type(value) is np.ndarray:
         return (value.shape, value.dtype.str, value.tobytes())
-    return json.dumps(_state(value), default=lambda a: a.tolist(), sort_keys=True)
+    state = _state(value)
+    if state["bit_generator"] in ("PCG64", "PCG64DXSM"):    # plain ints: compare as they are
+        return state
+    return json.dumps(state, default=lambda a: a.tolist(), sort_keys=True)
 
 
 def _state(generator):

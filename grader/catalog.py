@@ -13,6 +13,7 @@ class Exercise:
     id: str
     title: str
     module: str
+    suite: str
     functions: tuple
     points: float
     requires: tuple
@@ -28,7 +29,8 @@ def exercises():
     """All exercises, in teaching order."""
     with open(CATALOG_PATH, "rb") as f:
         raw = tomllib.load(f)["exercise"]
-    return tuple(Exercise(e["id"], e["title"], e["module"], tuple(e.get("functions", ())), float(e["points"]),
+    return tuple(Exercise(e["id"], e["title"], e["module"], e["suite"], tuple(e.get("functions", ())),
+                          float(e["points"]),
                           tuple(e.get("requires", ())), tuple(e.get("hints", ())))
                  for e in raw)
 

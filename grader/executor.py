@@ -1,20 +1,25 @@
 """The executor: the only process that imports the student's package. It runs what the judge asks.
 
-    python -s -P -m grader.executor FOLDER READ_FD WRITE_FD DUMP_FD    (started by grader.remote)
+    python -s -P -m grader.executor SOCKET_FD     (the zygote, started by grader.remote)
 
-It runs from a folder that holds only this file and ``wire.py``: none of the
-checks, the grader or the reference solutions is on its path. Everything it
-sends back is plain data or a handle (see ``wire``). Whatever the student's code
-does here, the judge sees only those messages, the CPU time this process used and
-its output.
+The zygote imports numpy once and forks one executor per exercise on the judge's
+request, handing it the pipes the judge made: a fresh process in a few
+milliseconds, with no student code in it yet. It runs from a folder that holds
+only this file and ``wire.py``: none of the checks, the grader or the reference
+solutions is on its path. Everything an executor sends back is plain data or a
+handle (see ``wire``). Whatever the student's code does here, the judge sees only
+those messages, the CPU time the executor used and its output.
 """
 import faulthandler
 import importlib
 import importlib.machinery
 import importlib.util
+import json
 import os
 import signal
+import socket
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -77,6 +82,8 @@ class Server:
                     pass
 
     def op_module(self, name):
+        if name == "grader.doubles":
+            return importlib.import_module(name)
         if not isinstance(name, str) or not name.isidentifier():
             raise WireError(f"not a module name: {name!r}")
         load_package(self.folder)
@@ -167,8 +174,8 @@ def _inside(filename, folder):
         return False
 
 
-def main(argv):
-    folder, read_fd, write_fd, dump_fd = argv[0], int(argv[1]), int(argv[2]), int(argv[3])
+def execute(folder, read_fd, write_fd, dump_fd):
+    """Serve the judge's requests on ``folder``'s package until it says exit."""
     dump = os.fdopen(dump_fd, "w")
     faulthandler.register(signal.SIGUSR1, file=dump, all_threads=True)   # where an overrun was
     peer = ExecutorPeer(read_fd, write_fd, folder)
@@ -181,5 +188,64 @@ def main(argv):
         peer.answer(message, values)
 
 
+def zygote(sock):
+    """Fork an executor for each request: ``{"op": "fork", "folder": ...}`` with four pipe ends
+    (requests, replies, output, dump); ``{"op": "reap", "pid": ...}`` gives its exit code."""
+    sock.send(b'{"ready": true}')
+    codes = {}                                   # pid -> exit code, of executors that ended
+    while True:
+        data, fds, _, _ = socket.recv_fds(sock, 4096, 4)
+        if not data:
+            return                               # the judge is gone
+        codes.update(reap_ended())
+        command = json.loads(data)
+        if command["op"] == "fork":
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    sock.close()
+                    os.setsid()                  # its own process group: killed as one
+                    os.dup2(fds[2], 1)
+                    os.dup2(fds[2], 2)
+                    os.close(fds[2])
+                    execute(command["folder"], fds[0], fds[1], fds[3])
+                finally:
+                    os._exit(0)
+            for fd in fds:
+                os.close(fd)
+            sock.send(json.dumps({"pid": pid}).encode())
+        elif command["op"] == "reap":
+            pid = int(command["pid"])
+            sock.send(json.dumps({"code": codes.pop(pid, None) if pid in codes else reap(pid)}).encode())
+
+
+def reap_ended():
+    """{pid: exit code} of the executors that have ended (negative: killed by that signal)."""
+    codes = {}
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return codes
+        if not pid:
+            return codes
+        codes[pid] = os.waitstatus_to_exitcode(status)
+
+
+def reap(pid, patience=1.0):
+    """The exit code of the executor ``pid``, which has ended or is being killed; None if unknown."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return None
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.001)
+
+
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    zygote(socket.socket(fileno=int(sys.argv[1])))

@@ -124,4 +124,7 @@ def student_traceback(excinfo):
 def pytest_configure(config):
     fd = config.getoption("--sophia-events")
     if fd is not None:
+        config.option.tbstyle = "no"     # the reporter writes its own messages: no tracebacks to format
         config.pluginmanager.register(Reporter(config, fd), "sophia-reporter")
+        from tests.conftest import executors_of
+        executors_of(config).warm()      # numpy starts in the zygote while the checks are collected

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import catalog, remote, sandbox
+from . import catalog, sandbox
 from .implementation import resolve
 from .scoring import MAX_MESSAGE
 
@@ -53,7 +53,7 @@ class Run:
     children: int = 0
 
 
-def child_command(kit, folder, events_fd, only_file, exercises, seed, files=None, cap=remote.CAP):
+def child_command(kit, folder, events_fd, only_file, exercises, seed, files=None, cap=sandbox.CAP):
     """The pytest command line of one judge, run from the kit copy ``kit``."""
     kit = Path(kit)
     targets = [str(kit / f) for f in files] if files else [str(kit / SUITES)]
@@ -61,7 +61,7 @@ def child_command(kit, folder, events_fd, only_file, exercises, seed, files=None
     # added by a conftest) for a path to collect, and would load that folder's conftest.py
     command = sandbox.python() + [
         "-m", "pytest", *targets, "-p", "grader.plugin", "-p", "no:cacheprovider",
-        "-p", "no:terminal", "-s", "--assert=plain", "--rootdir", str(kit), "-c", str(kit / "pyproject.toml"),
+        "-p", "no:terminal", "-p", "no:unraisableexception", "-s", "--assert=plain", "--rootdir", str(kit), "-c", str(kit / "pyproject.toml"),
         "--confcutdir", str(kit), f"--impl={folder}", f"--seed={seed}", f"--cap={cap:g}",
         f"--sophia-events={events_fd}"]
     command += [f"--exercise={exercise}" for exercise in exercises or ()]
@@ -71,7 +71,7 @@ def child_command(kit, folder, events_fd, only_file, exercises, seed, files=None
 
 
 def run(impl, exercises=None, seed=0, total_timeout=TOTAL_TIMEOUT, on_check=None,
-        memory_limit=sandbox.MEMORY_LIMIT, cap=remote.CAP):
+        memory_limit=sandbox.MEMORY_LIMIT, cap=sandbox.CAP):
     """Grade ``impl`` (a folder or 'solutions'/'exercises'); returns a Run.
 
     ``exercises``: catalog ids to grade (all by default). ``on_check(check)`` is
@@ -86,7 +86,8 @@ def run(impl, exercises=None, seed=0, total_timeout=TOTAL_TIMEOUT, on_check=None
     deadline = started + total_timeout
     checks = None            # nodeid -> Check, known from the first judge's collection
     output = bytearray()
-    remote.unprivileged_user()      # probed once, for every judge of the run
+    sandbox.unprivileged_user()     # probed once, for every judge of the run
+    sandbox.adopt_orphans()         # what a judge leaves running comes to us, to be swept
 
     def settle(check, outcome, message):
         check.outcome, check.message = outcome, message
@@ -94,13 +95,16 @@ def run(impl, exercises=None, seed=0, total_timeout=TOTAL_TIMEOUT, on_check=None
             on_check(check)
 
     with tempfile.TemporaryDirectory(prefix="sophia-") as tmp:
-        kit, home = Path(tmp) / "kit", Path(tmp) / "home"
+        kit, home, scratch = Path(tmp) / "kit", Path(tmp) / "home", Path(tmp) / "scratch"
         home.mkdir()
+        scratch.mkdir()          # the judge's temporary files (the executors' workspace), removed with tmp
+        scratch.chmod(0o755)
         hashes = sandbox.copy_kit(kit)
-        only = files = None
+        only = None
+        files = sorted({str(SUITES / catalog.get(e).suite) for e in exercises}) if exercises else None
         while True:
             sandbox.verify_kit(kit, hashes)
-            events = _run_child(kit, home, folder, exercises, seed, only, files, deadline,
+            events = _run_child(kit, home, scratch, folder, exercises, seed, only, files, deadline,
                                 output, memory_limit, cap)
             result.children += 1
             progress = False
@@ -180,7 +184,8 @@ class ChildEvents:
     finished: bool = False
 
 
-def _run_child(kit, home, folder, exercises, seed, only, files, deadline, output, memory_limit, cap):
+def _run_child(kit, home, scratch, folder, exercises, seed, only, files, deadline, output, memory_limit,
+               cap):
     read_fd, write_fd = os.pipe()
     token = secrets.token_hex(16)
     # the checks still to run: an unlinked file the judge inherits
@@ -193,7 +198,8 @@ def _run_child(kit, home, folder, exercises, seed, only, files, deadline, output
         process = subprocess.Popen(
             child_command(kit, folder, write_fd, only_file.fileno() if only_file else None,
                           exercises, seed, files, cap),
-            cwd=home, env=sandbox.child_environment(home, kit, token), stdin=subprocess.DEVNULL,
+            cwd=home, env=dict(sandbox.child_environment(home, kit, token), TMPDIR=str(scratch)),
+            stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=child_fds,
             start_new_session=True)
     except BaseException:
@@ -248,6 +254,8 @@ def _run_child(kit, home, folder, exercises, seed, only, files, deadline, output
                         events.current, limit = None, COLLECT_TIMEOUT
                     elif event["type"] == "finished":
                         events.finished = True
+        if events.finished:      # everything reported: its cleanup is the sweep's (and tmp's)
+            return events
         code = process.wait(timeout=max(0.1, deadline - time.monotonic()))
         events.failure = _describe_exit(code)
         return events

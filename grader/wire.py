@@ -93,6 +93,7 @@ class Peer:
         self.shared_keys = {}    # id(object) -> key
         self.next_key = 0
         self.buffer = bytearray()
+        self.reads = {}          # (op, target, name) -> what the judge read, until it asks for more
         self.serve = None        # request handler, set by the side that answers requests
         self.read_only = owner   # arrays the judge receives by value cannot be written by mistake
 
@@ -315,7 +316,27 @@ class Peer:
     # --- requests ---------------------------------------------------------------------------
 
     def request(self, op, **values):
-        """Ask the peer to do ``op``; serve its requests (callbacks) until it answers."""
+        """Ask the peer to do ``op``; serve its requests (callbacks) until it answers.
+
+        The judge keeps what it read (attributes, isinstance) until its next request
+        of any other kind: reading does not change the executor's objects, and the
+        checks read the same attributes many times.
+        """
+        if not self.owner:
+            return self._request(op, values)
+        if op not in READS:
+            self.reads.clear()
+            return self._request(op, values)
+        key = (op, *(v._id if type(v) is Proxy else v for v in values.values()))
+        try:
+            hit = self.reads.get(key, _MISSING)
+        except TypeError:                  # an unhashable argument: not kept
+            return self._request(op, values)
+        if hit is _MISSING:
+            hit = self.reads[key] = self._request(op, values)
+        return _fresh(hit)
+
+    def _request(self, op, values):
         self.send({"op": op}, values)
         while True:
             message, got = self.wait()
@@ -345,6 +366,22 @@ class Peer:
 
     def remote_error(self, error):
         return RemoteError(error)
+
+
+READS = ("getattr", "isinstance")
+_MISSING = object()
+
+
+def _fresh(value):
+    """A copy of the containers in ``value`` (the arrays in it are read-only: shared)."""
+    kind = type(value)
+    if kind is list:
+        return [_fresh(v) for v in value]
+    if kind is tuple:
+        return tuple(_fresh(v) for v in value)
+    if kind is dict:
+        return {k: _fresh(v) for k, v in value.items()}
+    return value
 
 
 class RemoteError(Exception):

@@ -58,13 +58,24 @@ def budget_of(item):
     return float(marker.args[0]) if marker else remote.BUDGET
 
 
+def executors_of(config):
+    """The session's executors (grader.remote): made on first use, closed at the end."""
+    if not hasattr(config, "sophia_executors"):
+        workspace = remote.Workspace(resolve(config.getoption("--impl")))
+        config.sophia_executors = remote.Executors(workspace, cap=config.getoption("--cap"))
+    return config.sophia_executors
+
+
+def pytest_unconfigure(config):
+    pool = getattr(config, "sophia_executors", None)
+    if pool is not None:
+        pool.close()
+        pool.workspace.close()
+
+
 @pytest.fixture(scope="session")
 def executors(request):
-    workspace = remote.Workspace(resolve(request.config.getoption("--impl")))
-    pool = remote.Executors(workspace, cap=request.config.getoption("--cap"))
-    yield pool
-    pool.close()
-    workspace.close()
+    return executors_of(request.config)
 
 
 @pytest.fixture

@@ -1,49 +1,14 @@
 """Trusted pieces for the model and training checks: numpy only, never the student's code.
 
-Test models use these so that one exercise's checks do not wait on another's:
-``gaussian`` replaces the student's initializers, ``TanhLayer`` the student's
-activations, and ``softmax_loss`` / ``hinge`` compute expected values.
+Test models use the doubles of grader.doubles (in the executor) so that one
+exercise's checks do not wait on another's; ``softmax_loss`` / ``hinge`` compute
+expected values here, in the judge.
 """
 import numpy as np
 
 from grader.remote import fill, type_name
 
 from .gradcheck import assert_gradient, numerical_gradient, sample_indices
-
-
-def gaussian(shape, rng):
-    """A weight initializer for tests: W ~ N(0, 1)."""
-    return rng.standard_normal(shape)
-
-
-class TrustedLayer:
-    """The Layer contract (params, grads, training, train(), eval()), duck-typed, no parameters."""
-
-    def __init__(self):
-        self.params, self.grads, self.training = {}, {}, True
-
-    def train(self):
-        self.training = True
-        return self
-
-    def eval(self):
-        self.training = False
-        return self
-
-
-class TanhLayer(TrustedLayer):
-    """out = tanh(x), a trusted parameter-free layer."""
-
-    def __init__(self):
-        super().__init__()
-        self.out = None
-
-    def forward(self, x):
-        self.out = np.tanh(x)
-        return self.out
-
-    def backward(self, dout):
-        return dout * (1.0 - self.out ** 2)
 
 
 def onehot(y, c):

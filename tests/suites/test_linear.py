@@ -9,12 +9,8 @@ from tests.gradcheck import check_layer_gradients
 pytestmark = pytest.mark.exercise("linear")
 
 
-def gaussian(shape, rng):
-    return rng.standard_normal(shape)
-
-
 def make_linear(impl, rng, d=4, m=3):
-    return impl.layers.Linear(d, m, rng, weight_init=gaussian)
+    return impl.layers.Linear(d, m, rng, weight_init=impl.doubles.gaussian)
 
 
 def test_linear_forward_known_answer(impl, rng):
@@ -70,7 +66,7 @@ def test_linear_backward_twice_same_grads(impl, rng):
 
 
 def test_linear_float32_keeps_dtype(impl, rng):
-    layer = impl.layers.Linear(4, 3, rng, weight_init=gaussian, dtype=np.float32)
+    layer = impl.layers.Linear(4, 3, rng, weight_init=impl.doubles.gaussian, dtype=np.float32)
     x = rng.standard_normal((5, 4)).astype(np.float32)
     out = layer.forward(x)
     expected = x @ layer.params["W"] + layer.params["b"]

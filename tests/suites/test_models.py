@@ -8,9 +8,7 @@ from grader.remote import type_name
 from tests.checks import assert_array, assert_close, assert_float, assert_unchanged, snapshot
 from tests.trusted_models import (
     PENALTY,
-    TanhLayer,
     check_model_gradients,
-    gaussian,
     hinge,
     kink_distance,
     randomize_biases,
@@ -57,7 +55,7 @@ def test_head_predict_known_answer(impl, head):
 # ----- sequential --------------------------------------------------------------------------
 
 def two_linear(impl, rng, sizes=(2, 3, 2)):
-    return [impl.layers.Linear(d, m, rng, weight_init=gaussian) for d, m in itertools.pairwise(sizes)]
+    return [impl.layers.Linear(d, m, rng, weight_init=impl.doubles.gaussian) for d, m in itertools.pairwise(sizes)]
 
 
 def trusted_two_linear(layers, x, y, reg, penalty, head):
@@ -125,8 +123,8 @@ def test_sequential_loss_known_answer(impl, rng, head, penalty):
 @pytest.mark.parametrize("head,penalty", [("SoftmaxHead", "l2"), ("SVMHead", "l1")])
 def test_sequential_loss_gradients(impl, rng, head, penalty):
     for _ in range(20):
-        layers = [impl.layers.Linear(3, 5, rng, weight_init=gaussian), TanhLayer(),
-                  impl.layers.Linear(5, 3, rng, weight_init=gaussian)]
+        layers = [impl.layers.Linear(3, 5, rng, weight_init=impl.doubles.gaussian), impl.doubles.TanhLayer(),
+                  impl.layers.Linear(5, 3, rng, weight_init=impl.doubles.gaussian)]
         randomize_biases(layers, rng)
         x, y = rng.standard_normal((6, 3)), rng.integers(0, 3, 6)
         if kink_distance(layers, x, y, penalty=penalty) > 1e-3:
@@ -162,8 +160,8 @@ def test_sequential_loss_twice_same_grads(impl, rng):
 
 @sequential
 def test_sequential_float32_keeps_dtype(impl, rng):
-    layers = [impl.layers.Linear(3, 4, rng, weight_init=gaussian, dtype=np.float32),
-              impl.layers.Linear(4, 3, rng, weight_init=gaussian, dtype=np.float32)]
+    layers = [impl.layers.Linear(3, 4, rng, weight_init=impl.doubles.gaussian, dtype=np.float32),
+              impl.layers.Linear(4, 3, rng, weight_init=impl.doubles.gaussian, dtype=np.float32)]
     model = impl.models.Sequential(layers, impl.models.SoftmaxHead(), reg=0.1)
     x, y = rng.standard_normal((6, 3)).astype(np.float32), rng.integers(0, 3, 6)
     assert_array("Sequential.forward(x) in float32", model.forward(x), (6, 3), np.float32)
@@ -184,7 +182,7 @@ ACTIVATION_CLASS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "swish
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "swish"])
 def test_mlp_structure(impl, rng, hidden, activation):
     model = impl.models.build_mlp(3, hidden, 4, rng, activation=activation, head="svm",
-                                  weight_init=gaussian, reg=0.25, penalty="l1")
+                                  weight_init=impl.doubles.gaussian, reg=0.25, penalty="l1")
     sizes = [3, *hidden, 4]
     want = []
     for i, (d, m) in enumerate(itertools.pairwise(sizes)):
@@ -232,7 +230,7 @@ def test_mlp_weight_init_rng_and_dtype(impl):
 def test_mlp_loss_gradients(impl, rng, activation, head, penalty):
     for _ in range(20):
         model = impl.models.build_mlp(3, (6, 5), 3, rng, activation=activation, head=head,
-                                      weight_init=gaussian, reg=0.1, penalty=penalty)
+                                      weight_init=impl.doubles.gaussian, reg=0.1, penalty=penalty)
         randomize_biases(model.layers, rng)
         x, y = rng.standard_normal((7, 3)), rng.integers(0, 3, 7)
         if kink_distance(model.layers, x, y, penalty=penalty) > 1e-3:

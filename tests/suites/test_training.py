@@ -1,43 +1,20 @@
 """Checks for mini-batch SGD, predict and accuracy (exercise ``training``).
 
-The test models are Linear > head with trusted weights, plus test-only layers
-that record what each training step sees.
+The test models are Linear > head with trusted weights, plus test doubles
+(grader.doubles) that record what each training step sees.
 """
 import numpy as np
 import pytest
 
 from grader.remote import fill, global_rng_state
 from tests.checks import assert_close, assert_float, assert_unchanged, snapshot
-from tests.trusted_models import TrustedLayer, gaussian, require, softmax_loss
+from tests.trusted_models import require, softmax_loss
 
 pytestmark = pytest.mark.exercise("training")
 
 
-class Recorder(TrustedLayer):
-    """A parameter-free identity layer that records the batches seen in training mode."""
-
-    def __init__(self):
-        super().__init__()
-        self.seen = []
-
-    def forward(self, x):
-        if self.training:
-            self.seen.append(np.array(x, copy=True))
-        return x
-
-    def backward(self, dout):
-        return dout
-
-
-class EvalShift(Recorder):
-    """Identity in eval mode; in training mode adds 100 to feature 0 (flips the predictions)."""
-
-    def forward(self, x):
-        return x + np.where(self.training, 100.0, 0.0) * (np.arange(x.shape[1]) == 0)
-
-
 def linear_model(impl, rng, d=2, c=3, reg=0.0, extra=()):
-    layers = [*extra, impl.layers.Linear(d, c, rng, weight_init=gaussian)]
+    layers = [*extra, impl.layers.Linear(d, c, rng, weight_init=impl.doubles.gaussian)]
     return impl.models.Sequential(layers, impl.models.SoftmaxHead(), reg=reg)
 
 
@@ -55,7 +32,7 @@ def test_accuracy_known_answer(impl):
 
 
 def test_predict_known_answer_in_eval_mode(impl, rng):
-    model = linear_model(impl, rng, extra=[EvalShift()])
+    model = linear_model(impl, rng, extra=[impl.doubles.EvalShift()])
     W = np.array([[1.0, 0.0, -1.0], [0.0, 1.0, 0.5]])
     fill(model.layers[1], ("params", "W"), W)
     X = rng.standard_normal((8, 2))
@@ -84,7 +61,7 @@ def test_train_full_batch_is_gradient_descent(impl, rng):
 def test_train_minibatches_follow_the_permutations(impl, rng, batch_size):
     n, steps = 10, 8
     X, y = labelled(n, rng)
-    recorder = Recorder()
+    recorder = impl.doubles.Recorder()
     model = linear_model(impl, rng, extra=[recorder])
     seed = int(rng.integers(2**31))
     impl.training.train(model, X, y, np.random.default_rng(seed), steps=steps, lr=0.1,
@@ -104,7 +81,7 @@ def test_train_minibatches_follow_the_permutations(impl, rng, batch_size):
 
 def test_train_steps_run_in_training_mode(impl, rng):
     X, y = labelled(6, rng)
-    recorder = Recorder()
+    recorder = impl.doubles.Recorder()
     model = linear_model(impl, rng, extra=[recorder])
     impl.training.train(model, X, y, rng, steps=4, lr=0.1, eval_every=1)
     require(len(recorder.seen) == 4,
@@ -125,8 +102,8 @@ def test_train_batches_keep_each_point_with_its_label(impl, rng):
         def predict(self, scores):
             return scores.argmax(axis=1)
 
-    recorder = Recorder()
-    layers = [recorder, impl.layers.Linear(2, 3, rng, weight_init=gaussian)]
+    recorder = impl.doubles.Recorder()
+    layers = [recorder, impl.layers.Linear(2, 3, rng, weight_init=impl.doubles.gaussian)]
     model = impl.models.Sequential(layers, Head())
     impl.training.train(model, X, y, rng, steps=6, lr=0.1, batch_size=5, eval_every=100)
     require(len(seen_labels) == 6, f"6 steps gave the head {len(seen_labels)} batches")

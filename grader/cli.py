@@ -43,6 +43,8 @@ def add_report(parser):
     parser.add_argument("--fail-under", type=float, metavar="PCT",
                         help="exit 1 when the score is below PCT percent")
     parser.add_argument("--no-colour", "--no-color", action="store_true", help="plain output")
+    parser.add_argument("-v", "--show-output", action="store_true",
+                        help="show what your code printed in every check (failed checks show it anyway)")
 
 
 def folder_of(options):
@@ -57,7 +59,7 @@ def grade(options, exercise_ids=None):
     results = scoring.summarize(run, exercise_ids)
     label = options.submission or options.impl
     print(report.terminal(run, results, colour=False if options.no_colour else None,
-                          label=label))
+                          label=label, show_output=options.show_output))
     if options.json:
         report.write_json(options.json, run, results)
     score, most = scoring.total(results)

@@ -8,13 +8,14 @@ from . import scoring
 COLOURS = {"passed": "32", "in progress": "33", "not started": "2", "failed": "31",
            "error": "31", "memory limit": "31", "timed out": "35"}
 FULL_FAILURES = 3   # checks shown in full per exercise; the rest are summarized
+PRINTED_LINES = 20  # lines of a failed check's printed output shown under it
 
 
 def paint(text, status, colour):
     return f"\033[{COLOURS.get(status, '0')}m{text}\033[0m" if colour else text
 
 
-def terminal(run, results, colour=None, label=None):
+def terminal(run, results, colour=None, label=None, show_output=False):
     """The report a student reads: a table, the score, the next step, and the first failures."""
     colour = sys.stdout.isatty() if colour is None else colour
     lines = [f"Sophia: grading {label or run.folder} (seed {run.seed})", ""]
@@ -35,10 +36,12 @@ def terminal(run, results, colour=None, label=None):
         lines.append(f"next: {ex.id}: {ex.title} (in {ex.module}.py; "
                      f"'python -m grader hint {ex.id}' if stuck)")
         lines += feedback(upcoming)
+    if show_output:
+        lines += outputs(run)
     return "\n".join(lines)
 
 
-def feedback(result):
+def feedback(result, with_output=True):
     """What went wrong in one exercise: the first failures in full, the rest in one line each.
 
     Checks that failed with the same message are listed together, the message once.
@@ -52,16 +55,37 @@ def feedback(result):
         return ["", f"{result.exercise.id}: {first.removeprefix('not started: ')}"]
     groups = {}
     for check in bad:
-        groups.setdefault((check.outcome, check.message), []).append(check.name)
+        groups.setdefault((check.outcome, check.message), []).append(check)
     lines = ["", f"{result.exercise.id}: {len(bad)} of {len(result.checks)} checks did not pass"]
-    for number, ((outcome, message), names) in enumerate(groups.items()):
+    for number, ((outcome, message), checks) in enumerate(groups.items()):
+        names = [c.name for c in checks]
         if number < FULL_FAILURES:
             lines.append(f"  x {listing(names)} [{outcome.replace('_', ' ')}]")
             lines += ["      " + line for line in message.splitlines()
                       if not line.lstrip().startswith('File "<frozen ')]
+            if with_output:
+                lines += printed(next((c for c in checks if c.output), None))
         else:
             lines.append(f"  x {listing(names)}: {summary_line(message)}")
     return lines
+
+
+def printed(check, most=PRINTED_LINES, indent="      "):
+    """What the student's code printed during ``check``: its last ``most`` lines, under a heading."""
+    if check is None or not check.output.strip():
+        return []
+    text = check.output.rstrip("\n").splitlines()
+    cut = [f"{indent}  ... {len(text) - most} lines before these"] if most and len(text) > most else []
+    shown = text[-most:] if most else text
+    return [f"{indent}your code printed ({check.name}):"] + cut + [f"{indent}  | {line}" for line in shown]
+
+
+def outputs(run):
+    """Every check's printed output (for --show-output)."""
+    lines = []
+    for check in run.checks:
+        lines += printed(check, most=0, indent="  ")
+    return ["", "what your code printed, check by check:"] + lines if lines else []
 
 
 def listing(names, most=3):
@@ -84,8 +108,11 @@ def results_json(run, results):
     score, most = scoring.total(results)
     tests = []
     for number, r in enumerate(results, start=1):
-        output = "\n".join(feedback(r)).strip() if r.status != scoring.DONE else \
+        output = "\n".join(feedback(r, with_output=False)).strip() if r.status != scoring.DONE else \
             f"all {len(r.checks)} checks passed"
+        shown = [line for c in r.checks for line in printed(c, indent="")]
+        if shown:
+            output += "\n\n" + "\n".join(shown)
         tests.append({"name": f"{r.exercise.id}: {r.exercise.title}", "number": str(number),
                       "score": r.score, "max_score": r.max_score,
                       "status": "passed" if r.status == scoring.DONE else "failed",

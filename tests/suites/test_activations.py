@@ -281,9 +281,11 @@ def test_float32_keeps_dtype(impl, rng, spec):
 def test_inputs_unchanged(impl, rng, spec):
     x, dout = inputs(spec, (4, 5), rng), rng.standard_normal((4, 5))
     before = snapshot(x, dout)
-    forward_backward(spec.build(impl), x, dout)
+    out, dx = forward_backward(spec.build(impl), x, dout)
     for name, old, new in zip(["x", "dout"], before, [x, dout]):
         assert_unchanged(f"{spec.name}: {name}", old, new)
+    assert_close(f"{spec.name}: forward(x)", out, spec.forward(x))
+    assert_close(f"{spec.name}: dx", dx, spec.backward(x, dout))
 
 
 @layers(*ALL)

@@ -45,11 +45,14 @@ def test_linear_inputs_unchanged(impl, rng):
     layer = make_linear(impl, rng)
     x, dout = rng.standard_normal((5, 4)), rng.standard_normal((5, 3))
     before = snapshot(x, dout, layer.params["W"], layer.params["b"])
-    layer.forward(x)
-    layer.backward(dout)
+    out = layer.forward(x)
+    dx = layer.backward(dout)
     for name, old, new in zip(["x", "dout", 'params["W"]', 'params["b"]'], before,
                               [x, dout, layer.params["W"], layer.params["b"]]):
         assert_unchanged(name, old, new)
+    W, b = before[2:]
+    assert_close("Linear.forward(x)", out, x @ W + b)
+    assert_close("dx", dx, dout @ W.T)
 
 
 def test_linear_backward_twice_same_grads(impl, rng):

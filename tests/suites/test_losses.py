@@ -190,9 +190,12 @@ def test_cross_entropy_gradient(impl, rng):
 def test_loss_inputs_unchanged(impl, rng, fn, kwargs, ref):
     scores, y = batch(rng, fn, kwargs)
     before = snapshot(scores, y)
-    call(impl, fn, scores, y, kwargs)
+    (loss, dscores), name = call(impl, fn, scores, y, kwargs)
     assert_unchanged("scores", before[0], scores)
     assert_unchanged("y", before[1], y)
+    ref_loss, ref_d = ref(scores, y)
+    assert_loss(f"{name} loss", loss, ref_loss, n=len(y))
+    assert_close(f"{name} dscores", dscores, ref_d, n=len(y))
 
 
 @pytest.mark.parametrize("fn,kwargs,ref", list(per_loss()))

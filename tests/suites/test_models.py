@@ -138,11 +138,13 @@ def test_sequential_loss_inputs_and_params_unchanged(impl, rng):
     layers = two_linear(impl, rng, sizes=(3, 4, 3))
     model = impl.models.Sequential(layers, impl.models.SoftmaxHead(), reg=0.1)
     x, y = rng.standard_normal((6, 3)), rng.integers(0, 3, 6)
-    params = [layer.params[k] for layer in layers for k in ("W", "b")]
-    before = snapshot(x, y, *params)
-    model.loss(x, y)
-    for name, old, new in zip(["x", "y", "W1", "b1", "W2", "b2"], before, [x, y, *params]):
+    before = snapshot(x, y, *[layer.params[k] for layer in layers for k in ("W", "b")])
+    expected, _, _ = trusted_two_linear(layers, x, y, 0.1, "l2", "SoftmaxHead")
+    loss = model.loss(x, y)
+    after = [x, y, *[layer.params[k] for layer in layers for k in ("W", "b")]]
+    for name, old, new in zip(["x", "y", "W1", "b1", "W2", "b2"], before, after):
         assert_unchanged(name, old, new)
+    assert_float("model.loss(x, y)", loss, expected)
 
 
 @sequential

@@ -18,6 +18,7 @@ class Exercise:
     points: float
     requires: tuple
     hints: tuple
+    budget: float = 1.0     # CPU seconds per check
 
 
 class UnknownExercise(ValueError):
@@ -31,7 +32,8 @@ def exercises():
         raw = tomllib.load(f)["exercise"]
     return tuple(Exercise(e["id"], e["title"], e["module"], e["suite"], tuple(e.get("functions", ())),
                           float(e["points"]),
-                          tuple(e.get("requires", ())), tuple(e.get("hints", ())))
+                          tuple(e.get("requires", ())), tuple(e.get("hints", ())),
+                          float(e.get("budget", 1.0)))
                  for e in raw)
 
 

@@ -394,14 +394,15 @@ class Executor:
             return False
 
     def crashed(self):
-        """A sentence on how the executor ended (it is gone)."""
+        """A sentence on how the executor ended (it is gone, or going)."""
         self.close()
-        code = self.code
+        code = self.code if self.code is not None else self.zygote.reap(self.pid)
         if code is not None and code < 0:
             name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else -code
             return f"crashed: the process running your code was killed by signal {name}"
-        return (f"crashed: the process running your code exited (status {code}): "
-                f"sys.exit, os._exit or a crash in C code?")
+        status = f" with status {code}" if code is not None else ""
+        return (f"crashed: the process running your code exited{status} (os._exit, a crash in C "
+                f"code, or a signal?)")
 
     def close(self):
         if self.dead:

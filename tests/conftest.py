@@ -29,8 +29,6 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "exercise(id): the catalog exercise this check grades")
-    config.addinivalue_line("markers", "budget(seconds): CPU seconds the check's code may use "
-                                       f"(default {remote.BUDGET:g})")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -53,9 +51,9 @@ def exercise_of(item):
 
 
 def budget_of(item):
-    """CPU seconds the check's code may use in the executor."""
-    marker = item.get_closest_marker("budget")
-    return float(marker.args[0]) if marker else remote.BUDGET
+    """CPU seconds the check's code may use in the executor (its exercise's, in the catalog)."""
+    exercise = catalog.by_id().get(exercise_of(item))
+    return exercise.budget if exercise else remote.BUDGET
 
 
 def executors_of(config):

@@ -31,18 +31,15 @@ def train_to_target(impl, pipeline):
 
 
 @pytest.mark.exercise("milestone_softmax")
-@pytest.mark.timeout(10)
 def test_milestone_linear_softmax_on_spirals(impl):
     train_to_target(impl, "softmax")
 
 
 @pytest.mark.exercise("milestone_svm")
-@pytest.mark.timeout(10)
 def test_milestone_linear_svm_on_spirals(impl):
     train_to_target(impl, "svm")
 
 
 @pytest.mark.exercise("milestone_mlp")
-@pytest.mark.timeout(15)
 def test_milestone_mlp_on_spirals(impl):
     train_to_target(impl, "mlp")

@@ -512,6 +512,8 @@ class Executors:
         if not executor.dead:
             executor.drain()
             check.meter.cpu = executor.cpu() - check.meter.started_cpu
+        check.meter.output = check.meter.output.replace(      # warnings name the student's files
+            str(self.workspace.package).encode(), str(self.workspace.folder).encode())
         if executor.ended:
             self.lost.setdefault(check.exercise, []).append(executor.ended)
         return check.meter

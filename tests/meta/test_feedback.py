@@ -61,13 +61,3 @@ def test_only_the_first_failures_are_shown_in_full():
     text = "\n".join(report.feedback(result))
     assert text.count("line two") == report.FULL_FAILURES
     assert f"x check_{report.FULL_FAILURES + 1}: line one {report.FULL_FAILURES + 1}" in text
-
-
-def test_lines_only_an_attack_needs_are_listed_for_review_without_changing_the_score(tmp_path):
-    folder = plant(tmp_path, "layers", "        self.cache = x\n",
-                   "        self.cache = x  # import ctypes? no\n")
-    run = runner.run(folder, exercises=["linear"])
-    results = scoring.summarize(run, ["linear"])
-    text = report.terminal(run, results, colour=False)
-    assert scoring.total(results)[0] == results[0].max_score
-    assert "for review (1 lines" in text and "layers.py:" in text and "ctypes" in text

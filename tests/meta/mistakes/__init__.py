@@ -9,6 +9,8 @@ feedback must contain). ``<name>.txt`` beside this file holds the exact feedback
 import re
 from pathlib import Path
 
+import numpy as np
+
 HERE = Path(__file__).resolve().parent
 
 MISTAKES = {
@@ -33,7 +35,9 @@ MISTAKES = {
 
 
 def normalize(text, folder):
-    """Feedback with the submission's path replaced and numbers rounded to 4 digits."""
+    """Feedback with the submission's path replaced, warnings from inside numpy (which vary with
+    its version) dropped, and numbers rounded to 4 digits."""
     text = text.replace(str(folder), "<submission>")
+    text = re.sub(r"\n *\| " + re.escape(str(Path(np.__file__).parent)) + r"[^\n]*\n *\|[^\n]*", "", text)
     return re.sub(r"-?\d+\.\d+(?:e[+-]?\d+)?",
                   lambda m: f"{float(m.group()):.4g}", text)

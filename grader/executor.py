@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .confine import confine, python_paths
 from .wire import Peer, WireError
 
 PACKAGE = "sophia_impl"     # the one neutral name the package under test is imported as
@@ -144,6 +145,10 @@ class Server:
             outputs.append([plus, minus])
         return outputs
 
+    def op_seterr(self, settings):
+        """Set numpy's floating-point error handling (np.seterr); returns the old settings."""
+        return np.seterr(**settings)
+
     def op_global_rng(self):
         """numpy's legacy global RNG state here (checks that the code leaves it alone)."""
         return np.random.get_state(legacy=False)
@@ -175,12 +180,14 @@ def _inside(filename, folder):
 
 
 def execute(folder, read_fd, write_fd, dump_fd):
-    """Serve the judge's requests on ``folder``'s package until it says exit."""
+    """Confine this process, then serve the judge's requests on ``folder``'s package until exit."""
     dump = os.fdopen(dump_fd, "w")
     faulthandler.register(signal.SIGUSR1, file=dump, all_threads=True)   # where an overrun was
+    confined = confine(readable=[*python_paths(), str(Path(__file__).parent.parent), folder],
+                       writable=[os.getcwd()])
     peer = ExecutorPeer(read_fd, write_fd, folder)
     peer.serve = Server(folder).serve
-    peer.send({"ready": os.getpid()})
+    peer.send({"ready": os.getpid(), "confined": confined})
     while True:
         message, values = peer.receive()
         if message.get("op") == "exit":

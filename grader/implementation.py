@@ -1,16 +1,12 @@
-"""Load the package under test (solutions, exercises, or a student's copy) from a folder.
+"""Find the package under test (solutions, exercises, or a student's copy), and load it in process.
 
-The folder is imported under one neutral name, ``sophia_impl``, so that its
-relative imports work wherever it lives and it never shadows ``solutions``.
+The folder is imported under one neutral name, ``sophia_impl`` (grader.executor), so
+that its relative imports work wherever it lives and it never shadows ``solutions``.
 Submodules are imported lazily: a syntax error in one file costs only its checks.
 """
 import importlib
-import importlib.machinery
-import importlib.util
-import sys
 from pathlib import Path
 
-PACKAGE = "sophia_impl"
 ROOT = Path(__file__).resolve().parent.parent
 NAMED = {"solutions": ROOT / "solutions", "exercises": ROOT / "exercises"}
 
@@ -35,32 +31,18 @@ def resolve(impl):
 
 
 class Implementation:
-    """The package under test; ``impl.layers`` imports ``layers.py`` on first use."""
+    """The package under test, in this process; ``impl.layers`` imports ``layers.py`` on first use.
+
+    For the student's own commands (``train``) and the kit's self-tests: grading
+    never imports student code in the judge (see grader.remote).
+    """
 
     def __init__(self, folder):
         self.folder = resolve(folder)
 
-    def _package(self):
-        package = sys.modules.get(PACKAGE)
-        if package is None:
-            # its modules load from source only: no compiled extension or bytecode file
-            # shipped in the folder is ever imported (see the threat model in the README)
-            sys.path_importer_cache[str(self.folder)] = importlib.machinery.FileFinder(
-                str(self.folder), (importlib.machinery.SourceFileLoader,
-                                   importlib.machinery.SOURCE_SUFFIXES))
-            spec = importlib.util.spec_from_file_location(
-                PACKAGE, self.folder / "__init__.py", submodule_search_locations=[str(self.folder)])
-            package = importlib.util.module_from_spec(spec)
-            sys.modules[PACKAGE] = package
-            try:
-                spec.loader.exec_module(package)
-            except BaseException:
-                sys.modules.pop(PACKAGE, None)
-                raise
-        return package
-
     def module(self, name):
-        self._package()
+        from .executor import PACKAGE, load_package
+        load_package(self.folder)
         return importlib.import_module(f"{PACKAGE}.{name}")
 
     def __getattr__(self, name):

@@ -13,6 +13,7 @@ executor sits idle in a call, or past a generous wall clock, the executor is
 killed, the check is charged, and the next one gets a fresh executor.
 """
 import builtins
+import contextlib
 import json
 import os
 import select
@@ -36,7 +37,7 @@ OUTPUT_CAP = 16 * 1024  # bytes of output kept per check
 MEMORY_LIMIT = sandbox.MEMORY_LIMIT
 LOST_LIMIT = 2          # overruns or crashes after which an exercise's other checks do not run
 TICK = os.sysconf("SC_CLK_TCK")
-EXECUTOR_FILES = ("wire.py", "executor.py", "doubles.py")
+EXECUTOR_FILES = ("wire.py", "executor.py", "doubles.py", "confine.py")
 # glibc gives arrays above 128 KiB fresh pages from mmap and returns them on free, which costs
 # page faults on every step of a training loop (2x on the MLP milestone); keep them in the heap
 FAST_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(32 * 1024 ** 2), "MALLOC_TRIM_THRESHOLD_": str(128 * 1024 ** 2)}
@@ -134,8 +135,14 @@ class JudgePeer(Peer):
         self.executor.progress = (self.executor.call_started, None)
         try:
             return super().request(op, **values)
-        except (PeerGone, WireError, OSError) as error:
+        except (PeerGone, WireError) as error:     # the student's own exceptions pass through
             raise crash_of(self.executor, error) from None
+
+    def send(self, message, values=()):
+        try:
+            super().send(message, values)
+        except BrokenPipeError:
+            raise PeerGone("the executor closed the connection") from None
 
     def read_chunk(self):
         while True:
@@ -143,6 +150,8 @@ class JudgePeer(Peer):
                 return os.read(self.read_fd, 1 << 20)
             except BlockingIOError:
                 self.executor.watch()
+            except OSError as error:
+                raise PeerGone(f"the connection to the executor failed: {error}") from None
 
     def remote_error(self, error):
         return student_exception(error, self.executor.workspace)
@@ -209,6 +218,7 @@ class Zygote:
         self.workspace, self.memory = workspace, memory
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = dict(base_environment(), PYTHONPATH=str(workspace.root / "code"), HOME=str(workspace.home),
+                   TMPDIR=str(workspace.home),
                    PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0", PYTHONNOUSERSITE="1",
                    MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
                    MKL_NUM_THREADS="1", **FAST_MALLOC)
@@ -298,6 +308,7 @@ class Executor:
                 raise crash_of(self, error) from None
             if "ready" not in message:
                 raise crash_of(self, WireError("the executor did not start"))
+            self.confined = message.get("confined", {})
             self.ready = True
 
     def module(self, name):
@@ -583,6 +594,19 @@ def fill(obj, path, value):
         obj._peer.request("fill", target=obj, path=list(path), value=value)
     else:
         _resolve(obj, path)[...] = value
+
+
+@contextlib.contextmanager
+def errstate(package, **settings):
+    """``np.errstate(**settings)`` in the executor of ``package``: e.g. over="raise" makes an
+    overflow in the student's code raise FloatingPointError in the check."""
+    executor = package._executor
+    old = executor.peer.request("seterr", settings=settings)
+    try:
+        yield
+    finally:
+        if not executor.dead:
+            executor.peer.request("seterr", settings=old)
 
 
 def global_rng_state(package):

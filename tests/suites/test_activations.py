@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 
+from grader.remote import errstate
 from tests.checks import assert_array, assert_close, assert_unchanged, snapshot
 from tests.gradcheck import check_layer_gradients
 
@@ -245,7 +246,7 @@ def test_stable_at_large_inputs(impl, rng, spec):
     dout = rng.standard_normal(x.shape)
     layer = spec.build(impl)
     try:
-        with np.errstate(over="raise", invalid="raise", divide="raise"):
+        with errstate(impl, over="raise", invalid="raise", divide="raise"):
             out, dx = forward_backward(layer, x, dout)
     except FloatingPointError as error:
         cause = ("exp() of a large number overflows. Only ever take exp of a number <= 0: "

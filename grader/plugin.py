@@ -116,9 +116,13 @@ def student_traceback(excinfo):
     if frames is None:
         frames = [[f.filename, f.lineno, f.name, f.line] for f in traceback.extract_tb(excinfo.tb)[-1:]]
     summary = traceback.StackSummary.from_list([tuple(f) for f in frames])
-    text = f"{name}: {str(error)[:MAX_MESSAGE // 4]}"
+    text = f"{name}: {_short(str(error), MAX_MESSAGE // 4)}"
     where = "".join(summary.format())[-(MAX_MESSAGE - len(text)):]
     return (where + text).rstrip()
+
+
+def _short(text, limit):
+    return text if len(text) <= limit else text[:limit - 6] + " [cut]"
 
 
 def pytest_configure(config):

@@ -53,7 +53,8 @@ class Run:
     children: int = 0
 
 
-def child_command(kit, folder, events_fd, only_file, exercises, seed, files=None, cap=sandbox.CAP):
+def child_command(kit, folder, events_fd, only_file, exercises, seed, files=None, cap=sandbox.CAP,
+                  memory=sandbox.MEMORY_LIMIT):
     """The pytest command line of one judge, run from the kit copy ``kit``."""
     kit = Path(kit)
     targets = [str(kit / f) for f in files] if files else [str(kit / SUITES)]
@@ -63,6 +64,7 @@ def child_command(kit, folder, events_fd, only_file, exercises, seed, files=None
         "-m", "pytest", *targets, "-p", "grader.plugin", "-p", "no:cacheprovider",
         "-p", "no:terminal", "-p", "no:unraisableexception", "-s", "--assert=plain", "--rootdir", str(kit), "-c", str(kit / "pyproject.toml"),
         "--confcutdir", str(kit), f"--impl={folder}", f"--seed={seed}", f"--cap={cap:g}",
+        f"--memory={memory}",
         f"--sophia-events={events_fd}"]
     command += [f"--exercise={exercise}" for exercise in exercises or ()]
     if only_file:
@@ -76,7 +78,8 @@ def run(impl, exercises=None, seed=0, total_timeout=TOTAL_TIMEOUT, on_check=None
 
     ``exercises``: catalog ids to grade (all by default). ``on_check(check)`` is
     called as each outcome arrives, for progress displays. ``cap``: a check's code
-    is stopped after ``cap`` times its CPU budget (grader.remote).
+    is stopped after ``cap`` times its CPU budget; ``memory_limit``: bytes of
+    address space of each executor (grader.remote).
     """
     folder = resolve(impl)
     for exercise in exercises or ():
@@ -197,7 +200,7 @@ def _run_child(kit, home, scratch, folder, exercises, seed, only, files, deadlin
     try:
         process = subprocess.Popen(
             child_command(kit, folder, write_fd, only_file.fileno() if only_file else None,
-                          exercises, seed, files, cap),
+                          exercises, seed, files, cap, memory_limit),
             cwd=home, env=dict(sandbox.child_environment(home, kit, token), TMPDIR=str(scratch)),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=child_fds,
@@ -209,7 +212,7 @@ def _run_child(kit, home, scratch, folder, exercises, seed, only, files, deadlin
         os.close(write_fd)
         if only_file:
             only_file.close()
-    sandbox.apply_limits(process.pid, memory_limit)
+    sandbox.apply_limits(process.pid, max(memory_limit, sandbox.MEMORY_LIMIT))   # the judge's own
     events = ChildEvents(items=[])
     buffer = b""
     limit = COLLECT_TIMEOUT         # wall seconds until the next event is due

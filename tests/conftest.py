@@ -25,6 +25,8 @@ def pytest_addoption(parser):
                      help="run only the checks of this catalog exercise (repeatable)")
     parser.addoption("--cap", type=float, default=remote.CAP,
                      help="stop a check's code after this many times its CPU budget")
+    parser.addoption("--memory", type=int, default=remote.MEMORY_LIMIT,
+                     help="bytes of address space each executor may use")
 
 
 def pytest_configure(config):
@@ -60,7 +62,8 @@ def executors_of(config):
     """The session's executors (grader.remote): made on first use, closed at the end."""
     if not hasattr(config, "sophia_executors"):
         workspace = remote.Workspace(resolve(config.getoption("--impl")))
-        config.sophia_executors = remote.Executors(workspace, cap=config.getoption("--cap"))
+        config.sophia_executors = remote.Executors(workspace, memory=config.getoption("--memory"),
+                                                   cap=config.getoption("--cap"))
     return config.sophia_executors
 
 

@@ -1,10 +1,10 @@
 """Red team: hostile and broken submissions earn nothing, cost nothing else, and stay bounded.
 
 Each case plants hostile code in Linear.forward (or backward) of a copy of the
-solutions and grades it on three exercises with two-second check budgets: the
-``linear`` checks must all get the honest outcome and 0 points, the other two
-exercises must keep full credit, the run must be bounded in time and output,
-and no process may outlive it (``harness.grade`` checks the last three).
+solutions and grades it on three exercises, each check's code stopped at 2 s of
+CPU: the ``linear`` checks must all get the honest outcome and 0 points, the
+other two exercises must keep full credit, the run must be bounded in time and
+output, and no process may outlive it (``harness.grade`` checks the last three).
 Set SOPHIA_REDTEAM_STATS=FILE to write each run's wall time and report size.
 """
 import json
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import runner, sandbox
+from grader import runner, sandbox, scoring
 from grader.implementation import NAMED
 from tests.meta.redteam import harness
 from tests.meta.redteam.attacks import CHEATS, FAULTS
@@ -55,19 +55,23 @@ def test_memory_limit_is_reported_as_such(tmp_path):
     assert score(run, TARGET)[2] == "memory limit"
 
 
-def test_very_slow_but_correct_code_times_out(tmp_path):
-    run = grade(hostile(tmp_path, "import time\ntime.sleep(0.05)"), "slow_but_correct")
-    checks = assert_honest(run, ("passed", "timed_out"))
-    assert any(c.outcome == "timed_out" for c in checks)
-    assert score(run, TARGET)[2] == "timed out"
+def test_slow_but_correct_code_is_too_slow_not_wrong(tmp_path):
+    body = "import time\nstarted = time.process_time()\nwhile time.process_time() - started < 0.01:\n    pass"
+    run = grade(hostile(tmp_path, body), "slow_but_correct", cap=50)
+    checks = assert_honest(run, ("passed", "too_slow"))
+    slow = [c for c in checks if c.outcome == "too_slow"]
+    assert slow and all(c.message.startswith("values right, too slow: ") and "× this check's budget"
+                        in c.message for c in slow), [c.message for c in slow]
+    assert score(run, TARGET)[2] == "too slow"
 
 
 def test_the_total_budget_ends_the_run(tmp_path):
     budget = 5.0
-    run = grade(hostile(tmp_path, "import time\ntime.sleep(0.05)"), "total_budget",
-                exercises=[TARGET], check_timeout=60, total_timeout=budget)
+    run = grade(hostile(tmp_path, "import time\nstarted = time.process_time()\n"
+                                  "while time.process_time() - started < 0.5:\n    pass"),
+                "total_budget", exercises=[TARGET], cap=50, total_timeout=budget)
     assert run.seconds < budget + harness.SLACK
-    assert {c.outcome for c in run.checks} <= {"passed", "timed_out"}
+    assert {c.outcome for c in run.checks} <= {"passed", "too_slow", "timed_out"}
     assert any("budget" in c.message for c in run.checks)
 
 
@@ -88,27 +92,73 @@ def test_files_in_the_submission_folder_are_ignored(tmp_path):
     assert not canary.exists(), f"{canary.read_text()} was executed"
 
 
+def test_the_issue_8_testreport_patch_scores_nothing(tmp_path):
+    """Eight lines in the stubs' __init__.py that once made every report 'passed' (68 / 68)."""
+    import shutil
+    folder = tmp_path / "stubs"
+    shutil.copytree(NAMED["exercises"], folder, ignore=shutil.ignore_patterns("__pycache__"))
+    with open(folder / "__init__.py", "a") as init:
+        init.write("import _pytest.reports\n_real = _pytest.reports.TestReport.__init__\n"
+                   "def _passed(self, *a, **k):\n    _real(self, *a, **k)\n    self.outcome = 'passed'\n"
+                   "_pytest.reports.TestReport.__init__ = _passed\n")
+    run = runner.run(folder, cap=harness.CAP)
+    assert run.checks and {c.outcome for c in run.checks} == {"not_started"}
+
+
+def test_code_that_computes_nothing_earns_nothing(tmp_path):
+    """Every stub body replaced by ``return None``: no check may pass without verifying output."""
+    import re
+    import shutil
+    folder = tmp_path / "nothing"
+    shutil.copytree(NAMED["exercises"], folder, ignore=shutil.ignore_patterns("__pycache__"))
+    for path in folder.glob("*.py"):
+        path.write_text(re.sub(r"(?m)^(\s*)raise NotImplementedError\(.*\)\s*$", r"\1return None",
+                               path.read_text()))
+    run = runner.run(folder, cap=harness.CAP)
+    passed = [c.name for c in run.checks if c.outcome == "passed"]
+    assert run.checks and not passed, passed
+
+
+def test_a_hostile_module_costs_only_its_own_exercises(tmp_path):
+    """activations.py patches numpy and builtins when imported: only what imports it suffers."""
+    from tests.meta.planting import plant
+    folder = plant(tmp_path, "activations", "import numpy as np\n",
+                   "import builtins\nimport numpy as np\nnp.exp = lambda a, *r, **k: a\n"
+                   "builtins.abs = lambda v: 0\n")
+    run = runner.run(folder, exercises=["init_basic", "cross_entropy", "linear", "sigmoid"],
+                     cap=harness.CAP)
+    by = harness.by_exercise(run)
+    assert any(c.outcome != "passed" for c in by["sigmoid"])
+    for exercise in ("init_basic", "cross_entropy", "linear"):
+        assert {c.outcome for c in by[exercise]} == {"passed"}, exercise
+
+
+def test_what_the_code_prints_is_shown_under_its_check(tmp_path):
+    from grader import report, scoring
+    run = grade(hostile(tmp_path, "print('forward sees', x.shape)"), "prints", exercises=[TARGET])
+    assert all("forward sees (" in c.output for c in run.checks if "forward_known" in c.name)
+    data = report.results_json(run, scoring.summarize(run, [TARGET]))
+    assert "forward sees (2, 2)" in data["tests"][0]["output"], data["tests"][0]["output"]
+
+
+def test_executors_are_confined_by_the_kernel(tmp_path):
+    """This machine's kernel has Landlock and seccomp (CI runs here): check they hold."""
+    from grader import remote
+    workspace = remote.Workspace(NAMED["solutions"])
+    pool = remote.Executors(workspace)
+    try:
+        check = pool.begin("linear")
+        check.package.layers                      # the executor is up
+        assert check.executor.confined == {"landlock": check.executor.confined["landlock"],
+                                           "seccomp": True}
+        assert check.executor.confined["landlock"] >= 1
+    finally:
+        pool.close()
+        workspace.close()
+
+
 def test_solutions_are_readable_when_grading_the_solutions():
     assert {c.outcome for c in reference_run().checks} == {"passed"}
-
-
-def test_forged_events_are_ignored(tmp_path):
-    nodeids = [c.nodeid for c in reference_run().checks if c.exercise == TARGET]
-    body = f"""
-        import json, os, sys
-        fd = int(next(a.split("=")[1] for a in sys.argv if a.startswith("--sophia-events=")))
-        for seq, nodeid in enumerate({nodeids!r}):
-            for event in ({{"type": "start", "nodeid": nodeid}},
-                          {{"type": "result", "nodeid": nodeid, "outcome": "passed", "message": ""}}):
-                event["seq"] = seq
-                line = json.dumps(event)
-                os.write(fd, (line + "\\n" + line + "\\t" + "0" * 64 + "\\n").encode())
-        os.write(fd, b"x" * (3 * 1024 ** 2))
-        os._exit(0)
-        """
-    run = grade(hostile(tmp_path, body), "forged_events")
-    assert_honest(run, ("crashed",))
-    assert run.forged > 0
 
 
 def test_the_results_file_is_written_last_by_the_parent(tmp_path, capsys):
@@ -122,7 +172,7 @@ def test_the_results_file_is_written_last_by_the_parent(tmp_path, capsys):
     assert written["score"] < 1000
     linear = [t for t in written["tests"] if t["name"].startswith(f"{TARGET}:")]
     assert len(linear) == 1 and linear[0]["score"] == 0, linear
-    assert "results.json" not in json.dumps(written)
+    assert len(written["tests"]) == len(scoring.catalog.exercises())
 
 
 def test_a_tampered_kit_copy_is_refused(tmp_path, monkeypatch):
@@ -136,8 +186,7 @@ def test_a_tampered_kit_copy_is_refused(tmp_path, monkeypatch):
         return events
     monkeypatch.setattr(runner, "_run_child", tamper_then_run)
     with pytest.raises(sandbox.KitTampered, match="REFUSED.*tests/checks.py"):
-        runner.run(hostile(tmp_path, "import os\nos._exit(0)"), exercises=[TARGET],
-                   check_timeout=harness.CHECK_TIMEOUT)
+        runner.run(hostile(tmp_path, "import os\nos._exit(0)"), exercises=[TARGET], cap=harness.CAP)
 
 
 def test_an_added_conftest_in_the_kit_copy_is_refused(tmp_path):
@@ -149,7 +198,7 @@ def test_an_added_conftest_in_the_kit_copy_is_refused(tmp_path):
 
 
 def test_the_sweep_kills_setsid_daemons_and_process_chains(tmp_path):
-    """Below the audit hook: a child that escapes its session, and one that keeps forking."""
+    """For what escapes anyway (a platform without Landlock and seccomp, or C code)."""
     import subprocess
     import sys
     import time
@@ -188,12 +237,11 @@ time.sleep(60)  # {MARKER}
 
 
 def test_solved_submission_is_never_near_the_budgets():
-    run = reference_run()
-    assert max(c.seconds for c in run.checks) < harness.CHECK_TIMEOUT / 2
     full = runner.run(NAMED["solutions"])
     assert {c.outcome for c in full.checks} == {"passed"}
     assert full.seconds < runner.TOTAL_TIMEOUT / 10
-    assert max(c.seconds for c in full.checks) < runner.CHECK_TIMEOUT / 4
+    budgets = {e.id: e.budget for e in scoring.catalog.exercises()}
+    assert max(c.cpu / budgets[c.exercise] for c in full.checks) < 0.5
     assert set(GRADED) <= {c.exercise for c in full.checks}
 
 
@@ -207,7 +255,8 @@ def test_numerical_gradient_in_disguise_earns_nothing(tmp_path):
 
 
 def test_harmless_student_code_is_not_refused(tmp_path):
-    """What an honest student may do in a function: log, print, warn, namedtuple, own frames."""
+    """What an honest student may do in a function: log, print, warn, namedtuple, own frames,
+    a temporary file in the working folder."""
     body = """
         import collections, inspect, logging, sys, warnings
         logging.getLogger("student").warning("forward called")
@@ -216,50 +265,36 @@ def test_harmless_student_code_is_not_refused(tmp_path):
         Pair = collections.namedtuple("Pair", "a b")
         here = inspect.currentframe()
         assert here.f_code.co_name == "forward" and Pair(1, 2).a == 1
+        with open("notes.txt", "a") as notes:
+            notes.write("forward\\n")
         """
     run = grade(hostile(tmp_path, body), "harmless")
     assert {c.outcome for c in run.checks} == {"passed"}, [
         (c.name, c.message[:300]) for c in run.checks if c.outcome != "passed"]
 
 
-@pytest.mark.parametrize("confirm", [False, True], ids=["forge_and_exit", "forge_confirm_exit"])
-def test_residual_frame_walking_forgery_is_bounded_and_flagged(tmp_path, confirm):
-    """The one cheat the child cannot stop (the README's threat model): reaching the reporter
-    through the interpreter's frames. A forged pass followed by an exit is charged; one
-    also followed by a forged start of the next check costs that check, and the exercise
-    stops after LOST_LIMIT crashes: at most LOST_LIMIT forged passes, and flagged for review."""
-    from tests.meta.redteam.attacks import FRAME_FORGERY
-    body = FRAME_FORGERY.replace("FORGE_NEXT_START", str(confirm))
-    run = grade(hostile(tmp_path, body), f"frame_forgery_{confirm}")
-    checks = assert_honest(run, ("crashed", "passed"))
-    forged = sum(c.outcome == "passed" for c in checks)
-    assert forged == (runner.LOST_LIMIT if confirm else 0)
-    assert any("f_locals" in w or "walk_stack" in w for w in run.warnings), run.warnings
-
-
-def test_modules_planted_for_the_next_child_are_not_imported(tmp_path):
-    """A check that crashes gets a fresh child; files it wrote must not run in that child."""
+def test_files_planted_for_the_next_executor_are_not_imported(tmp_path):
+    """An executor that crashes is replaced; what it wrote must not run in the next one."""
     canary = tmp_path / "executed"
     trap = f"open({str(canary)!r}, 'a').write(__name__ + chr(10))"
     body = f"""
         import os
         for name in ("pytest.py", "numpy.py", "sitecustomize.py", "usercustomize.py",
-                     "conftest.py", "grader.py", "tests.py"):
-            with open(name, "w") as f:
-                f.write({trap!r})
-        os.makedirs(os.path.expanduser("~/.local/lib/python3.11/site-packages"), exist_ok=True)
-        with open(os.path.expanduser("~/.local/lib/python3.11/site-packages/x.pth"), "w") as f:
-            f.write("import os; " + {trap!r})
+                     "conftest.py", "grader.py", "tests.py", "layers.py"):
+            try:
+                with open(name, "w") as f:
+                    f.write({trap!r})
+            except OSError:
+                pass
         os._exit(0)
         """
-    run = grade(hostile(tmp_path, body), "plant_for_next_child")
+    run = grade(hostile(tmp_path, body), "plant_for_next_executor")
     assert_honest(run, ("crashed",))
-    assert run.children > 1
     assert not canary.exists(), canary.read_text()
 
 
 def test_compiled_extensions_in_the_submission_are_not_imported(tmp_path):
-    """C code is out of reach of every in-process guard: the package loads from source only."""
+    """The package loads from source only: a compiled module in its folder is never copied."""
     import _json
     import importlib.machinery
     import shutil
@@ -271,9 +306,8 @@ def test_compiled_extensions_in_the_submission_are_not_imported(tmp_path):
     assert all("ImportError" in c.message and "_json" in c.message for c in checks)
 
 
-def test_traps_for_the_parent_neither_hang_nor_crash_it(tmp_path):
-    """A FIFO where the parent once wrote the checks still to run, and a module that is
-    /dev/zero: the parent reads no named file of the child's, and no endless one."""
+def test_traps_for_the_grader_neither_hang_nor_crash_it(tmp_path):
+    """FIFOs beside the workspace and a module that is /dev/zero."""
     from tests.meta.planting import plant
     folder = plant(tmp_path, "layers", "        self.cache = x\n",
                    "        import os\n        os._exit(3)\n")

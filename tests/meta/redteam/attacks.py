@@ -3,6 +3,11 @@
 Each ``Attack`` names the outcomes the ``linear`` checks may honestly get; none
 may pass, and the other graded exercises must keep full credit. ``message`` is
 a phrase that some linear check's feedback must contain (the honest reason).
+
+The CHEATS were written against the old design, where the checks ran in the same
+interpreter as the student's code. Most no longer reach anything: with
+``keep=False`` the honest body does not follow, so a cheat that changes nothing
+returns None and earns nothing, which is what each asserts.
 """
 from dataclasses import dataclass
 
@@ -31,13 +36,14 @@ FAULTS = [
     Attack("exception_in_function", "raise ValueError('broken')", ("error",), "ValueError"),
     Attack("infinite_loop_ignoring_signals", """
         import signal
-        for s in (signal.SIGALRM, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        for s in (signal.SIGALRM, signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
             signal.signal(s, signal.SIG_IGN)
         signal.alarm(0)
         while True:
             pass
-        """, ("timed_out",), "timed out"),
-    Attack("infinite_loop_in_c", "sum(range(10 ** 18))", ("timed_out",), "timed out"),
+        """, ("timed_out",), "timed out: stopped after"),
+    Attack("infinite_loop_in_c", "sum(range(10 ** 18))", ("timed_out",), "layers.py:"),
+    Attack("sleep_forever", "import time\ntime.sleep(10 ** 6)", ("timed_out",), "without computing"),
     Attack("memory_exhaustion", """
         import numpy
         hog = []
@@ -48,20 +54,19 @@ FAULTS = [
         import os
         while True:
             os.fork()
-        """, ("error",), "may not start processes"),
+        """, ("error",), "Operation not permitted"),
     Attack("runaway_threads", """
         import threading
         for _ in range(64):
             threading.Thread(target=lambda: [None for _ in iter(int, 1)]).start()
-        """, ("error",), "may not start threads"),
+        """, ("error",), "can't start new thread"),
     Attack("double_forked_daemon", f"""
         import ctypes, os, subprocess, sys
         attempts = [
             lambda: subprocess.Popen([sys.executable, "-c", "{DAEMON}"]),
             lambda: os.posix_spawn(sys.executable, [sys.executable, "-c", "{DAEMON}"], os.environ),
             lambda: os.system(sys.executable + " -c 'import time; time.sleep(600)' # {MARKER} &"),
-            lambda: __import__("_posixsubprocess").fork_exec(),
-            lambda: ctypes.CDLL(None).fork(),
+            lambda: ctypes.CDLL(None).fork() > 0 or ctypes.CDLL(None).fork() == 0 or None,
             lambda: os.fork(),
         ]
         for attempt in attempts:
@@ -82,32 +87,35 @@ FAULTS = [
             while True:
                 f.write(bytes(2 ** 20))
         """, ("error",), "File too large"),
-    Attack("huge_exception_message", "raise ValueError('z' * 10 ** 7)", ("error", "crashed"),
-           "[cut]"),
+    Attack("huge_exception_message", "raise ValueError('z' * 10 ** 7)", ("error",), "[cut]"),
     Attack("read_stdin", "import sys\nsys.stdin.read()\ninput()", ("error",), "EOFError"),
+    Attack("garbage_on_the_reply_pipe", """
+        import os
+        for fd in range(3, 64):
+            try:
+                os.write(fd, b"\\xff" * 64 + b'{"done": true}')
+            except OSError:
+                pass
+        """, ("crashed", "error", "passed"), keep=False),
 ]
 
 CHEATS = [
     Attack("sys_exit", "import sys\nsys.exit(0)", ("error",), "SystemExit"),
     Attack("os_exit", "import os\nos._exit(0)", ("crashed",), "exited"),
-    Attack("pytest_exit", "import pytest\npytest.exit('all good', returncode=0)", ("crashed",)),
-    Attack("keyboard_interrupt", "raise KeyboardInterrupt", ("crashed",)),
-    Attack("pytest_skip", "import pytest\npytest.skip('nothing to grade')", ("error",), "skipped"),
-    Attack("pytest_xfail", "import pytest\npytest.xfail('expected')", ("error",), "xfail"),
-    Attack("signal_the_grader", "import os, signal\nos.kill(os.getppid(), signal.SIGCONT)",
-           ("error",), "may not signal"),
+    Attack("pytest_exit", "import pytest\npytest.exit('all good', returncode=0)", ("error",), "Exit"),
+    Attack("keyboard_interrupt", "raise KeyboardInterrupt", ("error",), "KeyboardInterrupt"),
+    Attack("pytest_skip", "import pytest\npytest.skip('nothing to grade')", ("error",), "Skipped"),
+    Attack("pytest_xfail", "import pytest\npytest.xfail('expected')", ("error",), "XFailed"),
+    Attack("signal_the_grader", "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)",
+           ("error",), "Operation not permitted"),
     Attack("import_solutions", "from solutions.layers import Linear as Reference\n"
-           "return Reference.forward(self, x)", ("error",), "cannot be imported"),
-    Attack("importlib_solutions", "import importlib\n"
-           "return importlib.import_module('solutions.layers').Linear.forward(self, x)",
-           ("error",), "cannot be imported"),
+           "return Reference.forward(self, x)", ("error",), "No module named 'solutions'"),
     Attack("sys_path_solutions", f"""
         import sys
-        sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "ReferenceBlocker"]
         sys.path.insert(0, {REPO})
         import solutions.layers
         return solutions.layers.Linear.forward(self, x)
-        """, ("error",), "cannot be imported"),
+        """, ("error",), "solutions"),
     Attack("spec_from_file_location_solutions", f"""
         import importlib, importlib.util, sys
         spec = importlib.util.spec_from_file_location(
@@ -116,43 +124,41 @@ CHEATS = [
         sys.modules["reference"] = module
         spec.loader.exec_module(module)
         return importlib.import_module("reference.layers").Linear.forward(self, x)
-        """, ("error",), "cannot be read"),
+        """, ("error",), "Permission denied"),
     Attack("read_solution_source", f"""
         source = open({SOLUTIONS} + "/layers.py").read()
         raise RuntimeError("read " + str(len(source)))
-        """, ("error",), "cannot be read"),
-    Attack("write_test_file", """
-        import tests.checks
-        with open(tests.checks.__file__, "a") as f:
+        """, ("error",), "Permission denied"),
+    Attack("write_test_file", f"""
+        with open({REPO} + "/tests/checks.py", "a") as f:
             f.write("\\nassert_close = lambda *a, **k: None\\n")
-        """, ("error",), "may not write"),
-    Attack("replace_test_file", """
-        import os, tests.checks
-        path = tests.checks.__file__
-        os.chmod(path, 0o644)
-        os.rename(path, path + ".orig")
-        """, ("error",), "may not modify"),
+        """, ("error",), "Permission denied"),
     Attack("plant_pth_in_site_packages", """
         import sysconfig
         with open(sysconfig.get_paths()["purelib"] + "/sophia-redteam-canary.pth", "w") as f:
             f.write("# harmless: a .pth here would run in every later Python\\n")
-        """, ("error",), "may not write"),
-    Attack("patch_check_in_memory", """
+        """, ("error",), "Permission denied"),
+    Attack("network", """
+        import socket
+        socket.create_connection(("127.0.0.1", 22), timeout=1)
+        """, ("error",), "Operation not permitted"),
+    Attack("patch_pytest_internals", """
+        import _pytest.reports
+        real = _pytest.reports.TestReport.__init__
+        def passed(self, *a, **k):
+            real(self, *a, **k)
+            self.outcome = "passed"
+        _pytest.reports.TestReport.__init__ = passed
+        """, ("failed", "error"), keep=False),
+    Attack("patch_checks_in_memory", """
         import sys
         for name, module in list(sys.modules.items()):
-            if name.startswith("tests"):
-                for key in ("assert_close", "assert_array", "assert_gradient"):
-                    if hasattr(module, key):
+            if name.startswith(("tests", "grader")):
+                for key in dir(module):
+                    if key.startswith("assert"):
                         setattr(module, key, lambda *a, **k: None)
         return x[:, :1] * 0
-        """, ("error", "failed"), "replaced"),
-    Attack("patch_check_code", """
-        import tests.checks, tests.gradcheck
-        noop = (lambda *a, **k: 0.0).__code__
-        for f in (tests.checks.assert_close, tests.checks.assert_array, tests.gradcheck.assert_gradient):
-            f.__code__ = noop
-        return x[:, :1] * 0
-        """, ("error",), "replaced"),
+        """, ("failed", "error")),
     Attack("patch_numpy", """
         import numpy
         numpy.allclose = lambda *a, **k: True
@@ -161,17 +167,24 @@ CHEATS = [
         numpy.abs = lambda a, *r, **k: numpy.zeros(numpy.shape(a))
         numpy.all = lambda *a, **k: True
         numpy.any = lambda *a, **k: False
-        numpy.sum = lambda *a, **k: 0.0
         numpy.testing.assert_allclose = lambda *a, **k: None
         return numpy.zeros((x.shape[0], self.out_features), x.dtype)
-        """, ("error",), "replaced"),
+        """, ("failed", "error")),
     Attack("patch_builtins", """
         import builtins
         builtins.abs = lambda v: 0.0
         builtins.max = lambda *a, **k: 0.0
         builtins.any = lambda *a, **k: False
+        builtins.isinstance = lambda *a: True
         return x[:, :1] * 0
-        """, ("error",), "replaced"),
+        """, ("failed", "error", "crashed")),
+    Attack("replace_sys_modules", """
+        import sys, types
+        fake = types.ModuleType("numpy")
+        fake.__getattr__ = lambda name: (lambda *a, **k: True)
+        for name in [n for n in sys.modules if n == "numpy" or n.startswith(("pytest", "_pytest"))]:
+            sys.modules[name] = fake
+        """, ("failed", "error"), keep=False),
     Attack("scalar_that_broadcasts", "return x.dtype.type(0.0)", ("failed", "error")),
     Attack("ndarray_subclass_always_equal", """
         import numpy
@@ -181,7 +194,7 @@ CHEATS = [
             __sub__ = __rsub__ = lambda self, other: numpy.zeros(self.shape).view(Agreeable)
             __gt__ = __lt__ = lambda self, other: numpy.zeros(self.shape, bool).view(Agreeable)
         return numpy.zeros((x.shape[0], self.out_features), x.dtype).view(Agreeable)
-        """, ("failed", "error"), "expected a numpy array"),
+        """, ("failed", "error"), "got Agreeable"),
     Attack("object_always_equal", """
         class Yes:
             shape, ndim, size = (x.shape[0], self.out_features), 2, x.shape[0] * self.out_features
@@ -192,13 +205,19 @@ CHEATS = [
             def __abs__(self): return 0.0
             def __lt__(self, other): return True
             __le__ = __gt__ = __ge__ = __lt__
+            def __array__(self, *a, **k): raise RuntimeError("not an array")
         return Yes()
         """, ("failed", "error"), "expected a numpy array"),
+    Attack("object_array", """
+        import numpy
+        return numpy.array([[object()] * self.out_features] * x.shape[0], dtype=object)
+        """, ("failed", "error"), "got ndarray"),
     Attack("gc_to_the_reporter", """
         import gc
-        reporter = [o for o in gc.get_objects() if type(o).__name__ == "Reporter"][0]
-        reporter.send(type="result", nodeid="?", outcome="passed", message="")
-        """, ("error",), "gc.get_objects"),
+        for o in gc.get_objects():
+            if type(o).__name__ in ("Reporter", "Run", "Check"):
+                setattr(o, "outcome", "passed")
+        """, ("failed", "error"), keep=False),
     Attack("frames_to_the_reporter", """
         import sys
         frame = sys._getframe(1)
@@ -207,10 +226,8 @@ CHEATS = [
             if item is not None:
                 item.config.pluginmanager.get_plugin("sophia-reporter").send(
                     type="result", nodeid=item.nodeid, outcome="passed", message="")
-                import os
-                os._exit(0)
             frame = frame.f_back
-        """, ("error",), "may not inspect the frames"),
+        """, ("failed", "error"), keep=False),
     Attack("input_modified_in_place", "dout[...] = 0.0", ("passed", "failed"),
            "modified in place", old=BACKWARD),
 ]
@@ -245,20 +262,3 @@ self.params, self.cache = saved, x
 self.grads = grads
 return dx
 '''
-
-# Residual risk, bounded: Python 3.11 audits sys._getframe but not frame.f_back, so a
-# submission can climb from its own frame to the checks' frames and call the reporter.
-# It must then end the process, or the honest result contradicts the forged one.
-FRAME_FORGERY = """
-import os, traceback
-for frame, _ in traceback.walk_stack(None):
-    item = frame.f_locals.get("item")
-    if item is not None:
-        reporter = item.config.pluginmanager.get_plugin("sophia-reporter")
-        reporter.send(type="result", nodeid=item.nodeid, outcome="passed", message="")
-        nodeids = [i.nodeid for i in item.session.items]
-        following = nodeids[nodeids.index(item.nodeid) + 1:]
-        if FORGE_NEXT_START and following:
-            reporter.send(type="start", nodeid=following[0])
-        os._exit(0)
-"""

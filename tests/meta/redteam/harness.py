@@ -9,7 +9,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from grader import runner, scoring
+from grader import remote, runner, scoring
 from grader.implementation import NAMED
 from tests.meta.planting import plant
 
@@ -19,7 +19,7 @@ FORWARD = '        self.cache = x\n        return x @ self.params["W"] + self.pa
 BACKWARD = ('        x = self.cache\n        self.grads["W"] = x.T @ dout\n'
             '        self.grads["b"] = dout.sum(axis=0)\n        return dout @ self.params["W"].T\n')
 MARKER = "sophia-redteam-stray"                     # in the command line of anything spawned
-CHECK_TIMEOUT, TOTAL_TIMEOUT = 2.0, 40.0   # a solved check here takes < 0.05 s
+CAP, TOTAL_TIMEOUT = 2.0, 40.0        # a check's code is stopped at 2 s of CPU (solved: < 0.05 s)
 MEMORY_LIMIT = 1024 ** 3
 SLACK = 5.0                                         # seconds of startup and sweeping allowed
 MAX_WALL = 30.0                                     # seconds any red-team run may take (~5 s seen)
@@ -56,19 +56,19 @@ def strays():
     return found
 
 
-def grade(folder, name="", exercises=GRADED, check_timeout=CHECK_TIMEOUT,
-          total_timeout=TOTAL_TIMEOUT):
+def grade(folder, name="", exercises=GRADED, cap=CAP, total_timeout=TOTAL_TIMEOUT):
     """runner.run with small budgets; asserts the run was bounded and left nothing running."""
     before = strays()
     started = time.monotonic()
-    run = runner.run(folder, exercises=exercises, check_timeout=check_timeout,
-                     total_timeout=total_timeout, memory_limit=MEMORY_LIMIT)
+    run = runner.run(folder, exercises=exercises, cap=cap, total_timeout=total_timeout,
+                     memory_limit=MEMORY_LIMIT)
     wall = time.monotonic() - started
     size = len(run.output) + sum(len(c.message) + len(c.name) for c in run.checks)
     STATS.append((name or Path(folder).name, round(wall, 2), size))
     assert wall < min(MAX_WALL, total_timeout + SLACK), f"the run took {wall:.1f} s"
     assert len(run.output) <= runner.OUTPUT_CAP + 100
     assert all(len(c.message) <= runner.MAX_MESSAGE for c in run.checks)
+    assert all(len(c.output) <= remote.OUTPUT_CAP + 100 for c in run.checks)
     left = strays() - before
     assert not left, f"processes left running: {_describe(left)}"
     return run

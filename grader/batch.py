@@ -10,6 +10,8 @@ pytest child), so one broken or hostile submission never stops the batch.
 """
 import concurrent.futures as futures
 import csv
+import multiprocessing
+import os
 import statistics
 import sys
 from pathlib import Path
@@ -92,7 +94,10 @@ def batch(directory, csv_path, jobs=1, seed=0, json_dir=None, progress=sys.stder
     if json_dir:
         Path(json_dir).mkdir(parents=True, exist_ok=True)
     rows = []
-    with futures.ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+    cpus = sorted(os.sched_getaffinity(0))
+    counter = multiprocessing.Value("i", 0)
+    with futures.ProcessPoolExecutor(max_workers=max(1, jobs), initializer=_own_cpu,
+                                     initargs=(counter, cpus if jobs <= len(cpus) else [])) as pool:
         pending = {pool.submit(grade_one, f, seed, json_dir): f for f in folders}
         for future in futures.as_completed(pending):
             try:
@@ -112,6 +117,14 @@ def batch(directory, csv_path, jobs=1, seed=0, json_dir=None, progress=sys.stder
     rows.sort(key=lambda r: r["student"])
     write_csv(csv_path, rows)
     return rows
+
+
+def _own_cpu(counter, cpus):
+    """Give each worker a CPU of its own (its judge and executors share it: grader.remote)."""
+    if cpus:
+        with counter.get_lock():
+            number, counter.value = counter.value, counter.value + 1
+        os.sched_setaffinity(0, {cpus[number % len(cpus)]})
 
 
 def main(argv):

@@ -8,7 +8,8 @@
   itself. The reference solutions, the checks and the rest of the disk are out
   of its reach, whatever its user.
 - seccomp: no new process or thread (fork, vfork, clone, clone3), no exec, no
-  kill/tkill/tgkill (a signal to another process), no ptrace, no socket.
+  kill/tkill/tgkill (a signal to another process), no ptrace, no socket, and no
+  prctl (so ``die_with_parent`` cannot be undone).
 
 Both are irreversible for the process and its (impossible) children. What the
 kernel does not offer is skipped, and ``confine`` says which, for the report.
@@ -19,7 +20,7 @@ import os
 import platform
 import struct
 
-PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 1, 38, 22, 2
 SYS_LANDLOCK_CREATE_RULESET, SYS_LANDLOCK_ADD_RULE, SYS_LANDLOCK_RESTRICT_SELF = 444, 445, 446
 LANDLOCK_CREATE_RULESET_VERSION, LANDLOCK_RULE_PATH_BENEATH = 1, 1
 READ = 1 << 0 | 1 << 2 | 1 << 3                  # execute, read a file, read a folder
@@ -30,10 +31,10 @@ SCOPE_ALL = 1 << 0 | 1 << 1                      # abstract unix sockets, signal
 ARCHES = {
     "x86_64": (0xC000003E, {"fork": 57, "vfork": 58, "clone": 56, "execve": 59, "execveat": 322,
                             "kill": 62, "tkill": 200, "tgkill": 234, "ptrace": 101, "socket": 41,
-                            "clone3": 435}),
+                            "prctl": 157, "clone3": 435}),
     "aarch64": (0xC00000B7, {"clone": 220, "execve": 221, "execveat": 281, "kill": 129,
                              "tkill": 130, "tgkill": 131, "ptrace": 117, "socket": 198,
-                             "clone3": 435}),
+                             "prctl": 167, "clone3": 435}),
 }
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -48,6 +49,16 @@ def confine(readable, writable):
     done["landlock"] = _landlock(readable, writable)
     done["seccomp"] = _seccomp()
     return done
+
+
+def die_with_parent(parent):
+    """Be killed when ``parent`` (a pid) exits, so that nothing outlives a judge that was killed.
+
+    Exits at once if ``parent`` is already gone (the parent died before the call).
+    """
+    _libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)          # SIGKILL
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _landlock(readable, writable):

@@ -1,6 +1,6 @@
 """The executor: the only process that imports the student's package. It runs what the judge asks.
 
-    python -s -P -m grader.executor SOCKET_FD     (the zygote, started by grader.remote)
+    python -s -P -m grader.executor SOCKET_FD JUDGE_PID    (the zygote, started by grader.remote)
 
 The zygote imports numpy once and forks one executor per exercise on the judge's
 request, handing it the pipes the judge made: a fresh process in a few
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .confine import confine, python_paths
+from .confine import confine, die_with_parent, python_paths
 from .wire import Peer, WireError
 
 PACKAGE = "sophia_impl"     # the one neutral name the package under test is imported as
@@ -207,9 +207,11 @@ def zygote(sock):
         codes.update(reap_ended())
         command = json.loads(data)
         if command["op"] == "fork":
+            zygote_pid = os.getpid()
             pid = os.fork()
             if pid == 0:
                 try:
+                    die_with_parent(zygote_pid)
                     sock.close()
                     os.setsid()                  # its own process group: killed as one
                     os.dup2(fds[2], 1)
@@ -255,4 +257,5 @@ def reap(pid, patience=1.0):
 
 
 if __name__ == "__main__":
+    die_with_parent(int(sys.argv[2]))            # the judge
     zygote(socket.socket(fileno=int(sys.argv[1])))

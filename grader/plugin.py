@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from grader import remote
+from grader.confine import die_with_parent
 from grader.scoring import MAX_MESSAGE
 
 TESTS_DIR = Path(__file__).resolve().parent.parent / "tests"
@@ -128,6 +129,7 @@ def _short(text, limit):
 def pytest_configure(config):
     fd = config.getoption("--sophia-events")
     if fd is not None:
+        die_with_parent(os.getppid())    # a grader that is killed takes its judge along (and so on)
         config.option.tbstyle = "no"     # the reporter writes its own messages: no tracebacks to format
         config.pluginmanager.register(Reporter(config, fd), "sophia-reporter")
         from tests.conftest import executors_of

@@ -36,6 +36,8 @@ from .wire import Method, Peer, PeerGone, Proxy, WireError, type_name  # noqa: F
 OUTPUT_CAP = 16 * 1024  # bytes of output kept per check
 MEMORY_LIMIT = sandbox.MEMORY_LIMIT
 LOST_LIMIT = 2          # overruns or crashes after which an exercise's other checks do not run
+HUNG = 2.0              # CPU seconds a check may take once a check of the run has timed out:
+                        # code that hangs usually hangs every check that calls it
 TICK = os.sysconf("SC_CLK_TCK")
 EXECUTOR_FILES = ("wire.py", "executor.py", "doubles.py", "confine.py")
 # glibc gives arrays above 128 KiB fresh pages from mmap and returns them on free, which costs
@@ -108,6 +110,7 @@ class Meter:
     """One check's use of the executor."""
     budget: float
     factor: float = CAP             # the cap, in budgets
+    hung: bool = False              # a check of this run already timed out: the cap is HUNG
     started_cpu: float = 0.0
     cpu: float = 0.0
     output: bytearray = field(default_factory=bytearray)
@@ -115,7 +118,15 @@ class Meter:
 
     @property
     def cap(self):
-        return self.budget * self.factor
+        return min(self.budget * self.factor, HUNG) if self.hung else self.budget * self.factor
+
+    def overrun(self, spent):
+        """Why a check that used ``spent`` CPU seconds was stopped."""
+        if self.hung and self.cap < self.budget * self.factor:
+            return (f"timed out: stopped after {spent:.1f} s of CPU time (another check of this "
+                    f"run timed out already, so each gets {HUNG:g} s)")
+        return (f"timed out: stopped after {spent:.1f} s of CPU time, over {self.factor:g}× this "
+                f"check's budget of {self.budget:g} s")
 
     @property
     def text(self):
@@ -225,7 +236,7 @@ class Zygote:
         user = workspace.user
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-s", "-P", "-m", "grader.executor", str(theirs.fileno())],
+                [sys.executable, "-s", "-P", "-m", "grader.executor", str(theirs.fileno()), str(os.getpid())],
                 cwd=workspace.home, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL, pass_fds=[theirs.fileno()], start_new_session=True,
                 **({"user": user[0], "group": user[1], "extra_groups": []} if user else {}))
@@ -337,8 +348,7 @@ class Executor:
             meter = self.meter
             spent = used - meter.started_cpu
             if spent > meter.cap:
-                self.stop("timed_out", f"timed out: stopped after {spent:.1f} s of CPU time, over "
-                                       f"{meter.factor:g}× this check's budget of {meter.budget:g} s")
+                self.stop("timed_out", meter.overrun(spent))
             if now - self.progress[0] > IDLE:
                 self.stop("timed_out", f"timed out: the code waited {IDLE:g} s without computing "
                                        f"(sleep, input, a lock?)")
@@ -503,17 +513,26 @@ class Executors:
         self.lost = {}            # exercise -> [outcome, ...]
 
     def begin(self, exercise, budget=BUDGET):
+        """A check of ``exercise`` starts: its executor (the same for the whole exercise), metered.
+
+        An exercise stops after LOST_LIMIT timed-out or crashed checks, and after one
+        once a check of another exercise has timed out (``hung``): code that hangs
+        usually hangs every check that calls it, and the other exercises' time counts.
+        """
+        timed_out = [e for e, outcomes in self.lost.items() if "timed_out" in outcomes]
+        hung = bool(timed_out)
         lost = self.lost.get(exercise, [])
-        if len(lost) >= LOST_LIMIT:
+        limit = LOST_LIMIT if not timed_out or exercise == timed_out[0] else 1
+        if len(lost) >= limit:
             verb = "timed out" if lost[-1] == "timed_out" else "crashed"
-            raise NotRun(lost[-1], f"not run: {LOST_LIMIT} checks of this exercise already {verb}; "
-                                   f"fix those first")
+            raise NotRun(lost[-1], f"not run: {len(lost)} check{'s' * (len(lost) > 1)} of this "
+                                   f"exercise already {verb}; fix that first")
         if self.current is None or self.current.dead or exercise != self.exercise:
             if self.current is not None:
                 self.current.close()
             self.current, self.exercise = self.start(), exercise
         self.current.wait_ready()
-        meter = Meter(budget, self.cap, started_cpu=self.current.cpu())
+        meter = Meter(budget, self.cap, hung, started_cpu=self.current.cpu())
         self.current.meter = meter
         return Check(exercise, Package(self.current), self.current, meter)
 

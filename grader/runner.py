@@ -62,7 +62,8 @@ def child_command(kit, folder, events_fd, only_file, exercises, seed, files=None
     # added by a conftest) for a path to collect, and would load that folder's conftest.py
     command = sandbox.python() + [
         "-m", "pytest", *targets, "-p", "grader.plugin", "-p", "no:cacheprovider",
-        "-p", "no:terminal", "-p", "no:unraisableexception", "-s", "--assert=plain", "--rootdir", str(kit), "-c", str(kit / "pyproject.toml"),
+        "-p", "no:terminal", "-p", "no:unraisableexception", "-s", "--assert=plain",
+        "--rootdir", str(kit), "-c", str(kit / "pyproject.toml"),
         "--confcutdir", str(kit), f"--impl={folder}", f"--seed={seed}", f"--cap={cap:g}",
         f"--memory={memory}",
         f"--sophia-events={events_fd}"]

@@ -154,7 +154,9 @@ class Peer:
         key = self.next_key
         self.next_key += 1
         if type(value) is np.ndarray:
-            def forget(_, key=key, address=id(value)):
+            address = id(value)
+
+            def forget(_):
                 self.shared.pop(key, None)
                 self.shared_keys.pop(address, None)
             self.shared[key] = [weakref.ref(value, forget), None]

@@ -12,6 +12,7 @@ from grader.remote import central
 
 from .checks import assert_array, diagnose, fmt_shape
 
+
 def rel_error(a, n):
     return np.abs(a - n) / np.maximum(1e-8, np.abs(a) + np.abs(n))
 
@@ -26,10 +27,11 @@ def sample_indices(shape, rng, max_coords):
 def numerical_gradient(f, call, perturb, indices, h=1e-5):
     """{i: d f(fn(*args)) / d a[i]} by central differences at each index i of an array a.
 
-    ``call``: ``(fn, args)`` or ``(fn, args, kwargs)``; ``perturb``: the position in ``args`` of the array a, or
-    ``(obj, "params", "W")`` for an array of an object. ``f`` reduces one output to a
-    float, here in the checks: the code under test only evaluates ``fn`` (all the
-    perturbed calls in one request), and every entry is restored.
+    ``call``: ``(fn, args)`` or ``(fn, args, kwargs)``; ``perturb``: the position in
+    ``args`` of the array a, or ``(obj, "params", "W")`` for an array of an object.
+    ``f`` reduces one output to a float, here in the checks: the code under test only
+    evaluates ``fn`` (all the perturbed calls in one request), and every entry is
+    restored.
     """
     outputs = central(*call[:2], perturb, indices, h, *call[2:])
     return {i: (f(plus) - f(minus)) / (2 * h) for i, (plus, minus) in zip(indices, outputs)}

@@ -15,8 +15,6 @@ from tests.gradcheck import assert_gradient, numerical_gradient, sample_indices
 from tests.trusted_models import hinge, onehot, softmax_loss
 
 
-
-
 def loss_of(output):
     """The loss of a loss function's ``(loss, dscores)``."""
     return output[0]

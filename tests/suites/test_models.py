@@ -55,7 +55,8 @@ def test_head_predict_known_answer(impl, head):
 # ----- sequential --------------------------------------------------------------------------
 
 def two_linear(impl, rng, sizes=(2, 3, 2)):
-    return [impl.layers.Linear(d, m, rng, weight_init=impl.doubles.gaussian) for d, m in itertools.pairwise(sizes)]
+    return [impl.layers.Linear(d, m, rng, weight_init=impl.doubles.gaussian)
+            for d, m in itertools.pairwise(sizes)]
 
 
 def trusted_two_linear(layers, x, y, reg, penalty, head):

@@ -43,6 +43,13 @@ def test_every_catalog_exercise_has_checks_and_every_check_an_exercise(solutions
     assert graded == {e.id for e in catalog.exercises()}
 
 
+def test_each_exercise_s_checks_live_in_its_catalog_suite(solutions_run):
+    """`check ID` collects only the exercise's suite file: a check elsewhere would be lost."""
+    misplaced = [c.nodeid for c in solutions_run.checks
+                 if not c.nodeid.startswith(f"tests/suites/{catalog.get(c.exercise).suite}::")]
+    assert not misplaced
+
+
 def test_exercises_folder_is_what_the_generator_makes():
     assert stale_files(NAMED["solutions"], NAMED["exercises"]) == []
 

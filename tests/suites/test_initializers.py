@@ -97,7 +97,8 @@ def assert_distribution(name, W, init, shape, kwargs):
         raise AssertionError(f"{name}: mean {mean:.4g}, expected 0 (within "
                              f"±{MEAN_SE * std / math.sqrt(n):.2g} over {n} entries): "
                              f"the draw must be symmetric around 0")
-    got_var = float(np.mean((w - mean) ** 2))
+    squares = np.square(w - mean)
+    got_var = float(squares.mean())
     if abs(got_var / var - 1.0) > VAR_RTOL:
         fans_text = f" with fan_in={fan_in}, fan_out={fan_out}" if "fan" in init.formula else ""
         raise AssertionError(
@@ -105,7 +106,7 @@ def assert_distribution(name, W, init, shape, kwargs):
             f"(within {VAR_RTOL:.0%}); got "
             f"{got_var / var:.3g} times the expected variance: check the scale formula "
             f"and which fans it uses")
-    kurt = float(np.mean((w - mean) ** 4)) / got_var ** 2
+    kurt = float(np.mean(squares * squares)) / got_var ** 2
     if abs(kurt - KURTOSIS[init.kind]) > KURT_TOL:
         other = "uniform" if init.kind == "normal" else "normal"
         raise AssertionError(

@@ -231,7 +231,7 @@ class Executor:
         try:
             self.pid = zygote.fork((requests[0], replies[1], output[1], dump[1]))
         except BaseException:
-            for fd in (*requests, *replies, *output, *dump):
+            for fd in (requests[1], replies[0], output[0], dump[0]):
                 os.close(fd)
             raise
         finally:

@@ -102,8 +102,10 @@ def run(impl, exercises=None, seed=0, total_timeout=TOTAL_TIMEOUT, on_check=None
         kit, home, scratch = Path(tmp) / "kit", Path(tmp) / "home", Path(tmp) / "scratch"
         home.mkdir()
         scratch.mkdir()          # the judge's temporary files (the executors' workspace), removed with tmp
-        scratch.chmod(0o755)
         hashes = sandbox.copy_kit(kit)
+        # an unprivileged executor may pass through to its workspace, and read nothing else here
+        for private, mode in ((Path(tmp), 0o711), (scratch, 0o711), (kit, 0o700)):
+            private.chmod(mode)
         only = None
         files = sorted({str(SUITES / catalog.get(e).suite) for e in exercises}) if exercises else None
         while True:

@@ -28,7 +28,7 @@ from .wire import Peer, PeerGone, WireError
 
 OUTPUT_CAP = 16 * 1024  # bytes of output kept per check
 MEMORY_LIMIT = sandbox.MEMORY_LIMIT
-HUNG = 2.0              # CPU seconds a check may take once a check of the run has timed out:
+HUNG = 1.0              # CPU seconds a check may take once a check of the run has timed out:
                         # code that hangs usually hangs every check that calls it
 TICK = os.sysconf("SC_CLK_TCK")
 # glibc gives arrays above 128 KiB fresh pages from mmap and returns them on free, which costs

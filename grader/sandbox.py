@@ -1,11 +1,12 @@
-"""Limits for the child that runs student code, its pristine kit, and a sweep that leaves nothing running.
+"""Limits of the grader's processes, the judge's pristine kit, and a sweep that leaves nothing running.
 
-What this reaches: time (the parent's wall clock), memory, file size and (for a
-non-root user) process count (rlimits), stray processes (the child's session,
-every descendant, and the orphans this process adopts as a Linux child
-subreaper), and the test files (a private copy, hashed, verified before every
-child and after the run). What it does not: the network, the rest of the file
-system, another user's processes; see the threat model in the README.
+What this holds: the budgets (CPU seconds, caps), memory, file size and (for a
+user who is not root) process count (rlimits), the executor's user when the
+grader runs as root, stray processes (a session, every descendant, and the
+orphans this process adopts as a Linux child subreaper), and the checks' files
+(a private copy, hashed, verified before every judge and after the run). The
+executor's confinement by the kernel is grader.confine's; see the threat model
+in the README.
 """
 import ctypes
 import hashlib
@@ -23,10 +24,10 @@ CAP = 10                # times the budget after which a call is stopped
 IDLE = 5.0              # wall seconds a call may wait without using any CPU (sleep, input)
 WALL = 10               # times the cap, in wall seconds: the backstop on a loaded machine
 UNPRIVILEGED = "nobody"   # the executor's user when the grader runs as root
-MEMORY_LIMIT = 4 * 1024 ** 3      # bytes of address space for the child
-FILE_SIZE_LIMIT = 64 * 1024 ** 2  # bytes any one file written by the child may reach
-EXTRA_PROCESSES = 64              # processes the child may add (RLIMIT_NPROC; not for root)
-KIT = ("grader", "tests", "data", "pyproject.toml")   # what the child imports, copied
+MEMORY_LIMIT = 4 * 1024 ** 3      # bytes of address space for a judge or an executor
+FILE_SIZE_LIMIT = 64 * 1024 ** 2  # bytes any one file written by them may reach
+EXTRA_PROCESSES = 64              # processes a judge may add (RLIMIT_NPROC; not for root)
+KIT = ("grader", "tests", "data", "pyproject.toml")   # what the judge imports, copied
 PR_SET_CHILD_SUBREAPER = 36
 
 
@@ -88,21 +89,22 @@ def verify_kit(folder, hashes, what="the grader's copy of the tests"):
 
 
 def child_environment(home, kit, token):
-    """A small, predictable environment: the kit copy on the path, no user plugins or site.
+    """A judge's small, predictable environment: the kit copy on the path, no user plugins or site.
 
-    ``token`` marks the run: every process the child starts inherits it, so the
-    sweep finds them even when they leave the child's session.
+    ``token`` marks the run: every process the judge starts inherits it, so the
+    sweep finds them even when they leave its session.
     """
     env = {key: value for key, value in os.environ.items()
-           if key in ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")}
+           if key in ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR", "SOPHIA_EXECUTOR_USER")}
     env.update(PYTHONPATH=str(kit), PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0",
                PYTHONNOUSERSITE="1", PYTHONSAFEPATH="1", PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", MPLBACKEND="Agg",
                HOME=str(home), OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
-               MKL_NUM_THREADS="1", SOPHIA_CHILD="1", SOPHIA_RUN=token)
+               MKL_NUM_THREADS="1", SOPHIA_RUN=token)
     return env
 
 
 def base_environment():
+    """What an executor keeps of its judge's environment (the run's token among it)."""
     return {key: value for key, value in os.environ.items()
             if key in ("PATH", "LANG", "LC_ALL", "TMPDIR", "SOPHIA_RUN")}
 

@@ -118,9 +118,9 @@ def unprivileged_user():
     """
     if os.getuid() != 0:
         return None
-    cached = os.environ.get("SOPHIA_EXECUTOR_USER")
-    if cached is not None:
-        return tuple(int(x) for x in cached.split(":")) if cached else None
+    cached, _, answer = os.environ.get("SOPHIA_EXECUTOR_USER", "").rpartition("=")
+    if cached == sys.executable:               # the answer for this interpreter
+        return tuple(int(x) for x in answer.split(":")) if answer else None
     import pwd
     import subprocess
     found = None
@@ -133,7 +133,8 @@ def unprivileged_user():
             found = (entry.pw_uid, entry.pw_gid) if probe.returncode == 0 else None
     except (KeyError, OSError, subprocess.SubprocessError):
         found = None
-    os.environ["SOPHIA_EXECUTOR_USER"] = f"{found[0]}:{found[1]}" if found else ""
+    os.environ["SOPHIA_EXECUTOR_USER"] = f"{sys.executable}={found[0]}:{found[1]}" if found else \
+        f"{sys.executable}="
     return found
 
 

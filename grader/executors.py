@@ -10,7 +10,6 @@ watch the executor: past the meter's cap of CPU seconds, idle too long in a call
 or past the wall-clock backstop, the executor is stopped (``Overrun``), naming the
 line of the student's file it was running.
 """
-import builtins
 import json
 import os
 import select
@@ -23,8 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import sandbox
+from .connection import JudgePeer, Overrun, crash_of
 from .sandbox import BUDGET, CAP, IDLE, WALL, base_environment
-from .wire import Peer, PeerGone, WireError
+from .wire import PeerGone, WireError
 
 OUTPUT_CAP = 16 * 1024  # bytes of output kept per check
 MEMORY_LIMIT = sandbox.MEMORY_LIMIT
@@ -34,14 +34,6 @@ TICK = os.sysconf("SC_CLK_TCK")
 # glibc gives arrays above 128 KiB fresh pages from mmap and returns them on free, which costs
 # page faults on every step of a training loop (2x on the MLP milestone); keep them in the heap
 FAST_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(32 * 1024 ** 2), "MALLOC_TRIM_THRESHOLD_": str(128 * 1024 ** 2)}
-
-
-class Overrun(Exception):
-    """The executor was stopped: too much CPU, idle too long, or crashed."""
-
-    def __init__(self, outcome, message):
-        super().__init__(message)
-        self.outcome = outcome     # timed_out or crashed
 
 
 @dataclass
@@ -70,91 +62,6 @@ class Meter:
     @property
     def text(self):
         return self.output.decode("utf-8", "replace") + ("\n[output cut]" if self.output_cut else "")
-
-
-class JudgePeer(Peer):
-    """The judge's end: reads with a watch on the executor's CPU, idleness and output."""
-
-    def __init__(self, executor, read_fd, write_fd):
-        super().__init__(read_fd, write_fd, owner=True)
-        self.executor = executor
-        self.serve = serve_callback
-
-    def request(self, op, **values):
-        self.executor.call_started = time.monotonic()
-        self.executor.progress = (self.executor.call_started, None)
-        try:
-            return super().request(op, **values)
-        except (PeerGone, WireError) as error:     # the student's own exceptions pass through
-            raise crash_of(self.executor, error) from None
-
-    def send(self, message, values=()):
-        try:
-            super().send(message, values)
-        except BrokenPipeError:
-            raise PeerGone("the executor closed the connection") from None
-
-    def read_chunk(self):
-        while True:
-            try:
-                return os.read(self.read_fd, 1 << 20)
-            except BlockingIOError:
-                self.executor.watch()
-            except OSError as error:
-                raise PeerGone(f"the connection to the executor failed: {error}") from None
-
-    def remote_error(self, error):
-        return student_exception(error, self.executor.workspace)
-
-    def describe_error(self, error):
-        return {"type": type(error).__name__, "message": str(error)[:4000], "frames": []}
-
-
-def student_exception(error, workspace):
-    """The exception the student's code raised, as an exception of the same builtin type when
-    there is one (NotImplementedError, ValueError, ...), with the student's frames attached."""
-    name, message = str(error.get("type", "Exception")), str(error.get("message", ""))
-    cls = getattr(builtins, name, None)
-    if not (isinstance(cls, type) and issubclass(cls, Exception)) or cls is StopIteration:
-        cls = type(name if name.isidentifier() else "StudentError", (StudentError,), {})
-    try:
-        exception = cls(message)
-    except Exception:  # noqa: BLE001 -- e.g. UnicodeDecodeError wants 5 arguments
-        exception = StudentError(f"{name}: {message}")
-    exception.student_frames = [[workspace.original(str(f[0])), f[1], f[2], f[3]]
-                                for f in error.get("frames", []) if isinstance(f, list) and len(f) == 4]
-    exception.student_type = name
-    return exception
-
-
-class StudentError(Exception):
-    """An exception of a type the student's code defined; its name is kept."""
-
-
-def serve_callback(op, values):
-    """What the executor may do with the judge's objects (test layers, initializers, callbacks):
-    call them, read their public attributes, write the ones they declare writable."""
-    target = values.get("target")
-    name = values.get("name")
-    if op == "call" and callable(target):
-        return target(*values["args"], **values["kwargs"])
-    if op == "callmethod" and isinstance(name, str) and not name.startswith("_"):
-        return getattr(target, name)(*values["args"], **values["kwargs"])
-    if op in ("getattr", "setattr") and (not isinstance(name, str) or name.startswith("_")):
-        raise AttributeError(f"{name!r} is not available to the code under test")
-    if op == "getattr":
-        return getattr(target, name)
-    if op == "setattr" and name in getattr(target, "remote_writable", ()):
-        return setattr(target, name, values["value"])
-    if op == "getitem" and type(target) in (list, tuple, dict):
-        return target[values["key"]]
-    if op == "len" and type(target) in (list, tuple, dict):
-        return len(target)
-    if op == "list" and type(target) in (list, tuple, dict):
-        return list(target)
-    if op == "isinstance":
-        return False
-    raise TypeError(f"the code under test may not {op} a {type(target).__name__} of the checks")
 
 
 class Zygote:
@@ -407,10 +314,3 @@ def _no_more_tasks(user):
     return sandbox.tasks_of(uid) if uid != 0 else None
 
 
-def crash_of(executor, error):
-    """An Overrun for an executor that vanished under a request (``error``: PeerGone, WireError)."""
-    executor.ended = "crashed"
-    if isinstance(error, PeerGone) or not executor.alive():
-        return Overrun("crashed", executor.crashed())
-    executor.close()
-    return Overrun("crashed", f"crashed: the executor sent a malformed answer ({error})")

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .executors import MEMORY_LIMIT, OUTPUT_CAP, Executor, Meter, Overrun, Zygote, share_a_cpu  # noqa: F401
+from .connection import Overrun  # noqa: F401 -- for the plugin
+from .executors import MEMORY_LIMIT, OUTPUT_CAP, Executor, Meter, Zygote, share_a_cpu  # noqa: F401
 from .sandbox import BUDGET, CAP, WALL  # noqa: F401 -- the checks' and the plugin's names for them
 from .wire import Method, Proxy, type_name  # noqa: F401
 from .workspace import Workspace  # noqa: F401

@@ -28,6 +28,9 @@ TOTAL_TIMEOUT = 300.0     # seconds a whole grading run may take
 OUTPUT_CAP = 64 * 1024    # bytes of the judge's own stdout/stderr kept
 LOST_LIMIT = 2            # checks lost with the judge after which an exercise stops
 COLLECT_TIMEOUT = 60.0    # seconds the judge may take to start and collect the checks
+# pytest's plugins a judge does without: it reports through grader.plugin, and starts faster
+UNUSED_PLUGINS = ("cacheprovider", "terminal", "unraisableexception", "doctest", "junitxml", "pastebin",
+                  "legacypath", "stepwise", "setuponly", "setupplan", "logging", "faulthandler", "debugging")
 OUTCOMES = {"passed", "failed", "not_started", "error", "timed_out", "crashed", "memory", "too_slow"}
 
 
@@ -61,8 +64,8 @@ def child_command(kit, folder, events_fd, only_file, exercises, seed, files=None
     # one token each: pytest takes the value of an option it does not know yet (--impl is
     # added by a conftest) for a path to collect, and would load that folder's conftest.py
     command = sandbox.python() + [
-        "-m", "pytest", *targets, "-p", "grader.plugin", "-p", "no:cacheprovider",
-        "-p", "no:terminal", "-p", "no:unraisableexception", "-s", "--assert=plain",
+        "-m", "pytest", *targets, "-p", "grader.plugin",
+        *[arg for plugin in UNUSED_PLUGINS for arg in ("-p", f"no:{plugin}")], "-s", "--assert=plain",
         "--rootdir", str(kit), "-c", str(kit / "pyproject.toml"),
         "--confcutdir", str(kit), f"--impl={folder}", f"--seed={seed}", f"--cap={cap:g}",
         f"--memory={memory}",

@@ -21,7 +21,7 @@ import numpy as np
 from .connection import Overrun  # noqa: F401 -- for the plugin
 from .executors import MEMORY_LIMIT, OUTPUT_CAP, Executor, Meter, Zygote, share_a_cpu  # noqa: F401
 from .sandbox import BUDGET, CAP, WALL  # noqa: F401 -- the checks' and the plugin's names for them
-from .wire import Method, Proxy, type_name  # noqa: F401
+from .wire import Method, PeerGone, Proxy, type_name  # noqa: F401
 from .workspace import Workspace  # noqa: F401
 
 LOST_LIMIT = 2          # overruns or crashes after which an exercise's other checks do not run
@@ -127,7 +127,11 @@ class Executors:
             self.zygote = Zygote(self.workspace, self.memory)
         if self.cpu is None:
             self.cpu = share_a_cpu()
-        return Executor(self.zygote, self.memory, self.cpu)
+        try:
+            return Executor(self.zygote, self.memory, self.cpu)
+        except (PeerGone, OSError, ValueError, KeyError) as error:   # the grader's failure, not the code's
+            raise Overrun("error", f"the grader could not start a process to run your code ({error}); "
+                                   f"tell your instructor") from None
 
     def close(self):
         for process in (self.current, self.zygote):

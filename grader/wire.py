@@ -281,9 +281,9 @@ class Peer:
         while view:
             view = view[os.write(self.write_fd, view):]
 
-    def receive(self, read=None):
-        """The next message: (dict, values). ``read(n)`` reads exactly n bytes (default: blocking)."""
-        read = read or self._read
+    def receive(self):
+        """The next message: (dict, values)."""
+        read = self._read
         size, count = _HEADER.unpack(read(_HEADER.size))
         if size > MAX_MESSAGE or count > 100_000:
             raise WireError("message over the size limit")
@@ -341,16 +341,13 @@ class Peer:
     def _request(self, op, values):
         self.send({"op": op}, values)
         while True:
-            message, got = self.wait()
+            message, got = self.receive()
             if "op" in message:
                 self.answer(message, got)
             elif "error" in message:
                 raise self.remote_error(message["error"])
             else:
                 return got.get("result")
-
-    def wait(self):
-        return self.receive()
 
     def answer(self, message, values):
         try:

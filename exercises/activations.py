@@ -30,7 +30,10 @@ class Sigmoid(Activation):
         raise NotImplementedError("Sigmoid.forward")
 
     def backward(self, dout):
-        """dx = dout * out * (1 - out).  Inputs: dout: shape of x.  Returns: dx: shape of x."""
+        """dx = dL/dx, given dout = dL/dout; float32 stays float32.
+
+        Inputs: dout: shape of x.  Returns: dx: shape of x.
+        """
         dout = self._check_backward(dout)
         # TODO: implement Sigmoid.backward (see the docstring)
         raise NotImplementedError("Sigmoid.backward")
@@ -46,7 +49,10 @@ class Tanh(Activation):
         raise NotImplementedError("Tanh.forward")
 
     def backward(self, dout):
-        """dx = dout * (1 - out^2).  Inputs: dout: shape of x.  Returns: dx: shape of x."""
+        """dx = dL/dx, given dout = dL/dout; float32 stays float32.
+
+        Inputs: dout: shape of x.  Returns: dx: shape of x.
+        """
         dout = self._check_backward(dout)
         # TODO: implement Tanh.backward (see the docstring)
         raise NotImplementedError("Tanh.backward")
@@ -62,14 +68,17 @@ class ReLU(Activation):
         raise NotImplementedError("ReLU.forward")
 
     def backward(self, dout):
-        """dx = dout * [x > 0].  Inputs: dout: shape of x.  Returns: dx: shape of x."""
+        """dx = dL/dx, given dout = dL/dout; float32 stays float32.
+
+        Inputs: dout: shape of x.  Returns: dx: shape of x.
+        """
         dout = self._check_backward(dout)
         # TODO: implement ReLU.backward (see the docstring)
         raise NotImplementedError("ReLU.backward")
 
 
 class Swish(Activation):
-    """out = x * sigmoid(beta * x)  (SiLU when beta = 1)."""
+    """out = x * sigmoid(beta * x)  (SiLU when beta = 1), without overflow for large |beta x|."""
 
     def __init__(self, beta=1.0):
         super().__init__()
@@ -82,7 +91,7 @@ class Swish(Activation):
         raise NotImplementedError("Swish.forward")
 
     def backward(self, dout):
-        """dx = dout * (s + beta * x * s * (1 - s)), s = sigmoid(beta x).
+        """dx = dL/dx, given dout = dL/dout; finite for any x, float32 stays float32.
 
         Inputs: dout: shape of x.  Returns: dx: shape of x.
         """
@@ -105,7 +114,9 @@ class Softmax(Layer):
         raise NotImplementedError("Softmax.forward")
 
     def backward(self, dout):
-        """dx = out * (dout - sum_k dout_k out_k): the Jacobian-vector product, row by row.
+        """dx = dL/dx: row by row, dx_i = J_i^T dout_i, with J_i = d out_i / d x_i (C, C).
+
+        Apply each row's Jacobian to dout without building it (that is N C x C arrays).
 
         Inputs: dout: (N, C).  Returns: dx: (N, C).
         """

@@ -38,6 +38,7 @@ class Layer:
         raise NotImplementedError(f"{type(self).__name__}.forward")
 
     def backward(self, dout):
+        """dx = dL/dx, given dout = dL/dout; sets grads[k] = dL/dparams[k] for every parameter."""
         raise NotImplementedError(f"{type(self).__name__}.backward")
 
     def __repr__(self):
@@ -70,10 +71,11 @@ class Linear(Layer):
         raise NotImplementedError("Linear.forward")
 
     def backward(self, dout):
-        """dx = dout @ W.T;  dW = x.T @ dout;  db = sum_i dout_i.
+        """dx = dL/dx;  grads["W"] = dL/dW;  grads["b"] = dL/db, from the x cached by forward.
 
         Inputs:  dout: (N, M), upstream gradient dL/dout
-        Returns: dx: (N, D); sets grads["W"]: (D, M) and grads["b"]: (M,)
+        Returns: dx: (N, D); sets grads["W"]: (D, M) and grads["b"]: (M,), replaced on every
+                 call (never added to), in the dtype of x
         """
         shape = self.input_shape and (self.input_shape[0], self.out_features)
         dout = check_same_shape(dout, shape, "Linear.backward")

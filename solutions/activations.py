@@ -34,7 +34,10 @@ class Sigmoid(Activation):
         # END SOLUTION
 
     def backward(self, dout):
-        """dx = dout * out * (1 - out).  Inputs: dout: shape of x.  Returns: dx: shape of x."""
+        """dx = dL/dx, given dout = dL/dout; float32 stays float32.
+
+        Inputs: dout: shape of x.  Returns: dx: shape of x.
+        """
         dout = self._check_backward(dout)
         # BEGIN SOLUTION
         out = self.cache
@@ -55,7 +58,10 @@ class Tanh(Activation):
         # END SOLUTION
 
     def backward(self, dout):
-        """dx = dout * (1 - out^2).  Inputs: dout: shape of x.  Returns: dx: shape of x."""
+        """dx = dL/dx, given dout = dL/dout; float32 stays float32.
+
+        Inputs: dout: shape of x.  Returns: dx: shape of x.
+        """
         dout = self._check_backward(dout)
         # BEGIN SOLUTION
         out = self.cache
@@ -75,7 +81,10 @@ class ReLU(Activation):
         # END SOLUTION
 
     def backward(self, dout):
-        """dx = dout * [x > 0].  Inputs: dout: shape of x.  Returns: dx: shape of x."""
+        """dx = dL/dx, given dout = dL/dout; float32 stays float32.
+
+        Inputs: dout: shape of x.  Returns: dx: shape of x.
+        """
         dout = self._check_backward(dout)
         # BEGIN SOLUTION
         return np.where(self.cache, dout, 0.0).astype(dout.dtype, copy=False)
@@ -83,7 +92,7 @@ class ReLU(Activation):
 
 
 class Swish(Activation):
-    """out = x * sigmoid(beta * x)  (SiLU when beta = 1)."""
+    """out = x * sigmoid(beta * x)  (SiLU when beta = 1), without overflow for large |beta x|."""
 
     def __init__(self, beta=1.0):
         super().__init__()
@@ -100,7 +109,7 @@ class Swish(Activation):
         # END SOLUTION
 
     def backward(self, dout):
-        """dx = dout * (s + beta * x * s * (1 - s)), s = sigmoid(beta x).
+        """dx = dL/dx, given dout = dL/dout; finite for any x, float32 stays float32.
 
         Inputs: dout: shape of x.  Returns: dx: shape of x.
         """
@@ -129,7 +138,9 @@ class Softmax(Layer):
         # END SOLUTION
 
     def backward(self, dout):
-        """dx = out * (dout - sum_k dout_k out_k): the Jacobian-vector product, row by row.
+        """dx = dL/dx: row by row, dx_i = J_i^T dout_i, with J_i = d out_i / d x_i (C, C).
+
+        Apply each row's Jacobian to dout without building it (that is N C x C arrays).
 
         Inputs: dout: (N, C).  Returns: dx: (N, C).
         """

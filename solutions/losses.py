@@ -13,7 +13,8 @@ def softmax_cross_entropy(scores, y):
     Inputs:  scores: (N, C) float, unnormalized log-probabilities
              y: (N,) int, labels in [0, C)
     Returns: loss: float (Python or numpy scalar)
-             dscores: (N, C), same dtype as scores, = (softmax(scores) - onehot(y)) / N
+             dscores: (N, C), same dtype as scores: dL/dscores
+    The loss is finite for any scores (logits of 1000 included).
     """
     scores, y = check_scores_labels(scores, y, "softmax_cross_entropy")
     # BEGIN SOLUTION
@@ -34,7 +35,7 @@ def hinge_loss(scores, y, delta=1.0):
 
     Inputs:  scores: (N, C) float; y: (N,) int in [0, C); delta: float margin
     Returns: loss: float
-             dscores: (N, C), same dtype as scores
+             dscores: (N, C), same dtype as scores: dL/dscores
     """
     scores, y = check_scores_labels(scores, y, "hinge_loss")
     # BEGIN SOLUTION
@@ -52,10 +53,10 @@ def hinge_loss(scores, y, delta=1.0):
 
 
 def l2_regularization(W, reg):
-    """R = 0.5 * reg * sum(W**2);  dR/dW = reg * W.
+    """R = 0.5 * reg * sum(W**2)  (the 1/2 is part of the definition).
 
     Inputs:  W: any-shape float array; reg: float >= 0
-    Returns: loss: float; dW: same shape and dtype as W
+    Returns: loss: float; dW: dR/dW, same shape and dtype as W
     """
     W = as_float_array(W, "W", "l2_regularization")
     # BEGIN SOLUTION
@@ -64,10 +65,11 @@ def l2_regularization(W, reg):
 
 
 def l1_regularization(W, reg):
-    """R = reg * sum(|W|);  dR/dW = reg * sign(W)  (0 at W = 0).
+    """R = reg * sum(|W|).
 
     Inputs:  W: any-shape float array; reg: float >= 0
-    Returns: loss: float; dW: same shape and dtype as W
+    Returns: loss: float; dW: dR/dW, same shape and dtype as W, taken as 0 where W = 0
+             (|w| has no derivative there; 0 is the convention)
     """
     W = as_float_array(W, "W", "l1_regularization")
     # BEGIN SOLUTION

@@ -118,7 +118,7 @@ class Sequential:
         # END SOLUTION
 
     def backward(self, dscores):
-        """dx = chain rule through the layers in reverse; fills every layer's grads.
+        """dx = dL/dx, given dscores = dL/dscores; fills every layer's grads.
 
         Inputs:  dscores: (N, C), the gradient of the loss with respect to the scores
         Returns: dx: (N, D)

@@ -63,7 +63,8 @@ def train(model, X, y, rng, steps=1000, lr=1.0, batch_size=None, eval_every=100,
     When B < N, each epoch draws one permutation perm = rng.permutation(N) and
     takes X[perm[k*B:(k+1)*B]] with y[perm[k*B:(k+1)*B]], for k = 0, 1, ... while
     a whole batch remains; then the next epoch draws a new permutation.
-    The model is in training mode (model.train()) for every step.
+    The model is in training mode (model.train()) for every step, and is left in it.
+    Randomness comes from ``rng`` only (never np.random); X and y are not modified.
     After step s (counted from 1), when s % eval_every == 0 or s == steps, record
     s and accuracy(predict(model, X), y) in the history. Then call on_step(s, loss)
     if on_step is given.

@@ -32,3 +32,14 @@ def test_curriculum_map_lists_every_exercise_in_teaching_order():
     listed = re.findall(r"`([a-z_0-9]+)`", "\n".join(
         line.split("|")[1] for line in table.splitlines() if line.startswith("| `")))
     assert listed == [e.id for e in catalog.exercises()]
+
+
+def test_the_gradient_check_snippet_runs_and_passes_on_a_solved_copy():
+    """The README shows a student how to check their own Linear with their own numgrad."""
+    import sys
+    code = re.search(r"### Check your own gradients first.*?```python\n(.*?)```", README, re.S).group(1)
+    assert "from exercises." in code
+    done = subprocess.run([sys.executable, "-c", code.replace("from exercises.", "from solutions.")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    errors = [float(line) for line in done.stdout.split()]
+    assert done.returncode == 0 and len(errors) == 2 and max(errors) < 1e-7, done.stdout + done.stderr

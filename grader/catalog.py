@@ -53,9 +53,22 @@ def get(exercise_id):
                           f"'python -m grader list' shows them all")
 
 
-def with_prerequisites(exercise_id):
-    """The exercise and everything it requires, transitively, in teaching order."""
-    table, wanted, todo = by_id(), set(), [exercise_id]
+def named(name):
+    """The ids an argument names: an exercise id, or a file of the package (``layers.py``,
+    ``exercises/layers.py`` or ``layers``) for all of its exercises."""
+    if name in by_id():
+        return [name]
+    module = Path(name).name.removesuffix(".py")
+    found = of_modules([module])
+    if found:
+        return found
+    get(name)                # raises UnknownExercise, with a suggestion
+    return []
+
+
+def with_prerequisites(*exercise_ids):
+    """The exercises and everything they require, transitively, in teaching order."""
+    table, wanted, todo = by_id(), set(), list(exercise_ids)
     while todo:
         current = get(todo.pop()).id
         if current not in wanted:

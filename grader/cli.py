@@ -1,7 +1,7 @@
 """Commands of ``python -m grader``; each is a function of its parsed options.
 
     python -m grader [--impl solutions | --submission DIR] [--json FILE] [--seed N]
-    python -m grader check NAME      one exercise, with its prerequisites' status
+    python -m grader check NAME ...  exercises (ids or files: layers.py), with their prerequisites
     python -m grader list            exercise ids in teaching order, with status
     python -m grader train mlp       train on the spirals with your code
     python -m grader hint NAME       one more hint each time (.sophia/hints.json)
@@ -95,13 +95,17 @@ def cmd_grade(argv):
 
 
 def cmd_check(argv):
-    parser = Parser(prog="python -m grader check", description="Grade one exercise.")
-    parser.add_argument("name", help="exercise id (python -m grader list)")
+    parser = Parser(prog="python -m grader check", description="Grade some exercises.")
+    parser.add_argument("names", nargs="+", metavar="NAME",
+                        help="exercise ids (python -m grader list) or files of the package (layers.py)")
     add_target(parser)
     add_report(parser)
     options = parser.parse_args(argv)
-    wanted = [e.id for e in catalog.with_prerequisites(options.name)]
-    return grade(options, exercise_ids=wanted)
+    wanted = set()
+    for name in options.names:
+        ids = catalog.named(name)
+        wanted.update(e.id for e in catalog.with_prerequisites(*ids))
+    return grade(options, exercise_ids=[e.id for e in catalog.exercises() if e.id in wanted])
 
 
 def cmd_list(argv):

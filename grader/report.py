@@ -24,21 +24,29 @@ def terminal(run, results, colour=None, label=None, show_output=False):
     for r in results:
         status = paint(f"{r.status:<12}", r.status, colour)
         lines.append(f"  {r.exercise.id:<{width}}  {status}  "
-                     f"{r.score:>5.3g}/{r.max_score:<4g}  {r.passed}/{len(r.checks)}")
+                     f"{points(r.score):>5}/{points(r.max_score):<4}  {r.passed}/{len(r.checks)}")
     score, most = scoring.total(results)
     pct = scoring.percent(score, most)
-    lines += ["", f"score: {score:g} / {most:g} ({pct:.0f} %)   [{run.seconds:.1f} s]"]
+    lines += ["", f"score: {points(score)} / {points(most)} ({pct:.0f} %)   [{run.seconds:.1f} s]"]
     upcoming = scoring.next_exercise(results)
-    if upcoming is None:
+    if upcoming is None and len(results) == len(scoring.catalog.exercises()):
         lines.append("next: nothing left, every exercise passes")
+    elif upcoming is None:
+        lines.append("next: every exercise checked here passes; 'python -m grader' grades them all "
+                     "and names the next one")
     else:
         ex = upcoming.exercise
-        lines.append(f"next: {ex.id}: {ex.title} (in {ex.module}.py; "
+        lines.append(f"next: {ex.id}: {ex.title} (in {run.folder.name}/{ex.module}.py; "
                      f"'python -m grader hint {ex.id}' if stuck)")
         lines += feedback(upcoming)
     if show_output:
         lines += outputs(run)
     return "\n".join(lines)
+
+
+def points(value):
+    """Points as a person reads them, the same everywhere: at most two decimals (4.38, 6, 0.5)."""
+    return f"{round(value, 2):g}"
 
 
 def feedback(result, with_output=True):

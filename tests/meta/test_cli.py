@@ -162,3 +162,33 @@ def test_watch_grades_the_changed_exercise_first(tmp_path, monkeypatch):
     assert "changed: layers.py: grading linear first" in text
     assert "linear: failed" in text and "transposed?" in text
     assert set(tree(folder)) == before
+
+
+def test_check_takes_several_ids_and_file_names(monkeypatch, capsys):
+    graded = []
+    monkeypatch.setattr(runner, "run", lambda impl, exercises=None, **kw: graded.append(exercises)
+                        or runner.Run(folder=NAMED["exercises"], seed=0))
+    cli.main(["check", "layers.py", "relu", "--no-colour"])
+    cli.main(["check", "exercises/losses.py", "--no-colour"])
+    capsys.readouterr()
+    assert graded == [["linear", "relu"], ["cross_entropy", "hinge", "regularization"]]
+    assert cli.main(["check", "layer.py"]) == 2
+    assert "unknown exercise 'layer.py'" in capsys.readouterr().err
+
+
+def test_a_passing_check_does_not_claim_everything_is_done(capsys):
+    cli.main(["check", "linear", "--impl", "solutions", "--no-colour"])
+    out = capsys.readouterr().out
+    assert "nothing left" not in out
+    assert "every exercise checked here passes; 'python -m grader' grades them all" in out
+
+
+def test_points_read_the_same_everywhere_and_next_names_the_file():
+    from grader import report, scoring
+    checks = [runner.Check(f"n{i}", "cross_entropy", f"c{i}", "passed" if i < 7 else "failed", "x")
+              for i in range(8)]                              # 7/8 of 5 points: 4.375
+    run = runner.Run(folder=NAMED["exercises"], seed=0, checks=checks)
+    results = scoring.summarize(run, ["cross_entropy"])
+    text = report.terminal(run, results, colour=False)
+    assert " 4.38/5 " in text and "score: 4.38 / 5 " in text, text
+    assert "(in exercises/losses.py;" in text

@@ -95,6 +95,34 @@ def stale_files(solutions_dir, exercises_dir):
     return sorted(stale + extra)
 
 
+def student_work(solutions_dir, exercises_dir):
+    """``file: function`` for every stub of exercises/ that holds something else now (a
+    student's work), or ``file`` when it does not even parse: what a rebuild would destroy."""
+    exercises_dir, found = Path(exercises_dir), []
+    for rel, generated in generated_files(solutions_dir):
+        path = exercises_dir / rel
+        if not path.is_file() or path.read_text() == generated:
+            continue
+        text = path.read_text()
+        try:
+            spans = function_spans(text)
+        except SyntaxError:
+            found.append(f"{rel} (does not parse)")
+            continue
+        lines = text.splitlines()
+        for qual in sorted(_stubs(generated)):
+            if qual in spans:
+                first, last = spans[qual]
+                if f'raise NotImplementedError("{qual}")' not in "\n".join(lines[first - 1:last]):
+                    found.append(f"{rel}: {qual}")
+    return found
+
+
+def _stubs(generated):
+    """The functions of a generated file whose body is a stub."""
+    return set(re.findall(r'raise NotImplementedError\("([\w.]+)"\)', generated))
+
+
 def build(solutions_dir, exercises_dir):
     """Make exercises/ what the generator makes from solutions/: write stale files and
     delete modules solutions/ no longer has; returns the relative paths changed."""

@@ -124,17 +124,29 @@ def cmd_list(argv):
 
 
 def cmd_build_exercises(argv):
-    from .build import build, stale_files
+    from . import backups
+    from .build import build, stale_files, student_work
     parser = Parser(prog="python -m grader build-exercises",
                     description="Write exercises/ from solutions/ (stubs replace solutions).")
     parser.add_argument("--check", action="store_true", help="exit 1 if exercises/ is stale")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite a student's work in exercises/ (backed up first)")
     options = parser.parse_args(argv)
+    solutions, exercises = NAMED["solutions"], NAMED["exercises"]
+    stale = stale_files(solutions, exercises)
     if options.check:
-        stale = stale_files(NAMED["solutions"], NAMED["exercises"])
         for path in stale:
             print(f"stale: exercises/{path}")
         return 1 if stale else 0
-    for path in build(NAMED["solutions"], NAMED["exercises"]):
+    work = student_work(solutions, exercises)
+    if work and not options.force:
+        raise UsageError("refusing to overwrite work in exercises/ (" + ", ".join(work[:4])
+                         + (" ..." if len(work) > 4 else "") + "); nothing was written. "
+                         "--force backs those files up in .sophia/backups/ first")
+    for path in stale:
+        if (exercises / path).is_file():
+            print(f"backup of exercises/{path}: {backups.backup(exercises / path)}")
+    for path in build(solutions, exercises):
         print(f"updated exercises/{path}")
     return 0
 

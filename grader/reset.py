@@ -3,21 +3,22 @@
     python -m grader reset linear                  # in exercises/
     python -m grader reset linear --submission DIR # in a copy of exercises/
 
+    python -m grader reset --list                  # the backups, oldest first
+    python -m grader reset --restore NAME          # put a backup back (after backing up)
+
 Only the exercise's own functions (catalog ``functions``) are replaced; the rest
-of the file is left as the student wrote it. When the file does not parse or a
-function is missing, the whole module is reset (and the message says so). The
-pristine text is generated from solutions/ (or, without it, taken from the
-kit's exercises/ as committed in git). The backup goes to .sophia/backups/.
+of the file is left as the student wrote it. When the file does not parse, or one
+of those functions is missing, nothing is changed and the message says why
+(``--whole-file`` resets the whole module, every exercise in it). The pristine
+text is generated from solutions/ (or, without it, taken from the kit's
+exercises/ as committed in git). The backup goes to .sophia/backups/.
 """
-import shutil
 import subprocess
-import time
 from pathlib import Path
 
-from . import catalog
+from . import backups, catalog
 from .build import function_spans, strip_solutions
 from .cli import Parser, UsageError, add_target, folder_of
-from .hints import state_dir
 from .implementation import NAMED, ROOT
 
 
@@ -53,15 +54,7 @@ def reset_functions(student, pristine, names):
     return "".join(lines)
 
 
-def backup(path):
-    folder = state_dir() / "backups"
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{path.stem}-{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**6}.py"
-    shutil.copy2(path, target)
-    return target
-
-
-def reset(folder, exercise_id):
+def reset(folder, exercise_id, whole_file=False):
     """Reset ``exercise_id`` in the package ``folder``; returns the lines to print."""
     exercise = catalog.get(exercise_id)
     if not exercise.functions:
@@ -69,33 +62,53 @@ def reset(folder, exercise_id):
                          f"{', '.join(exercise.requires)}; reset those instead")
     path = Path(folder) / f"{exercise.module}.py"
     pristine = pristine_module(exercise.module)
-    student = path.read_text() if path.is_file() else None
-    lines = []
-    if student is not None:
-        lines.append(f"backup of {path.name}: {backup(path)}")
+    if not path.is_file() or whole_file:
+        lines = [f"backup of {path.name}: {backups.backup(path)}"] if path.is_file() else []
+        path.write_text(pristine)
+        return lines + [f"reset the whole module {path}: every exercise in {path.name} is back "
+                        f"to its stub"]
     try:
-        if student is None:
-            raise ValueError(f"{path.name} does not exist")
-        text = reset_functions(student, pristine, exercise.functions)
-        what = f"reset {', '.join(exercise.functions)} in {path}"
+        text = reset_functions(path.read_text(), pristine, exercise.functions)
     except (ValueError, SyntaxError) as why:
-        text = pristine
-        reason = f"line {why.lineno}: {why.msg}" if isinstance(why, SyntaxError) else str(why)
-        what = (f"reset the whole module {path} ({reason}; every exercise in "
-                f"{path.name} is back to its stub)")
+        reason = f"it does not parse (line {why.lineno}: {why.msg})" if isinstance(why, SyntaxError) \
+            else str(why)
+        raise UsageError(f"nothing changed: cannot reset {exercise.id} function by function in "
+                         f"{path}: {reason}. Fix the file, restore a backup "
+                         f"('python -m grader reset --list'), or reset every exercise of "
+                         f"{path.name} with --whole-file") from None
+    lines = [f"backup of {path.name}: {backups.backup(path)}"]
     path.write_text(text)
-    return lines + [what]
+    return lines + [f"reset {', '.join(exercise.functions)} in {path}"]
 
 
 def main(argv):
     parser = Parser(prog="python -m grader reset",
                     description="Restore an exercise's stub (a backup of the file is kept).")
-    parser.add_argument("name", help="exercise id (python -m grader list)")
+    parser.add_argument("name", nargs="?", help="exercise id (python -m grader list)")
+    parser.add_argument("--whole-file", action="store_true",
+                        help="reset the exercise's whole module (every exercise in it)")
+    parser.add_argument("--list", action="store_true", help="list the backups, oldest first")
+    parser.add_argument("--restore", metavar="BACKUP", help="put a backup back (see --list)")
     add_target(parser)
     options = parser.parse_args(argv)
+    if options.list:
+        found = backups.listing()
+        for path in found:
+            print(path.name)
+        print(f"{len(found)} backups in {backups.folder()}" if found else "no backups yet")
+        return 0
     folder = folder_of(options)
     if folder == NAMED["solutions"].resolve():
         raise UsageError("refusing to reset the reference solutions/")
-    for line in reset(folder, options.name):
+    if options.restore:
+        try:
+            lines = backups.restore(options.restore, folder)
+        except FileNotFoundError as error:
+            raise UsageError(str(error)) from None
+    elif options.name:
+        lines = reset(folder, options.name, options.whole_file)
+    else:
+        raise UsageError("name an exercise to reset, or give --list or --restore")
+    for line in lines:
         print(line)
     return 0

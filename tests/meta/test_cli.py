@@ -107,12 +107,35 @@ def test_reset_of_the_only_exercise_of_a_file_gives_the_pristine_stub(tmp_path, 
     assert (folder / "layers.py").read_text() == (NAMED["exercises"] / "layers.py").read_text()
 
 
-def test_reset_of_a_file_that_does_not_parse_resets_the_module(tmp_path, capsys):
+def test_reset_of_a_file_that_does_not_parse_changes_nothing(tmp_path, capsys, state):
+    """Other exercises' code in the file is never reset behind the student's back."""
     folder = copy_of("solutions", tmp_path)
-    (folder / "layers.py").write_text((folder / "layers.py").read_text() + "\ndef broken(:\n")
-    assert cli.main(["reset", "linear", "--submission", str(folder)]) == 0
+    broken = (folder / "layers.py").read_text() + "\ndef broken(:\n"
+    (folder / "layers.py").write_text(broken)
+    assert cli.main(["reset", "linear", "--submission", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "nothing changed" in err and "does not parse (line" in err and "--whole-file" in err, err
+    assert (folder / "layers.py").read_text() == broken
+    assert cli.main(["reset", "linear", "--whole-file", "--submission", str(folder)]) == 0
     assert "reset the whole module" in capsys.readouterr().out
     assert (folder / "layers.py").read_text() == (NAMED["exercises"] / "layers.py").read_text()
+    (kept,) = (state / "backups").iterdir()
+    assert kept.read_text() == broken
+
+
+def test_backups_list_in_time_order_and_restore(tmp_path, capsys, state):
+    folder = copy_of("solutions", tmp_path)
+    solved = (folder / "activations.py").read_text()
+    assert cli.main(["reset", "sigmoid", "--submission", str(folder)]) == 0
+    assert cli.main(["reset", "tanh", "--submission", str(folder)]) == 0
+    capsys.readouterr()
+    assert cli.main(["reset", "--list"]) == 0
+    names = [line for line in capsys.readouterr().out.splitlines() if line.endswith(".py")]
+    assert len(names) == 2 and names == sorted(names) and all(n.endswith("-activations.py") for n in names)
+    assert cli.main(["reset", "--restore", names[0], "--submission", str(folder)]) == 0
+    assert (folder / "activations.py").read_text() == solved
+    assert len(list((state / "backups").iterdir())) == 3          # the file it replaced, kept too
+    assert cli.main(["reset", "--restore", "nope.py", "--submission", str(folder)]) == 2
 
 
 def test_reset_refuses_the_solutions(capsys):
@@ -192,3 +215,31 @@ def test_points_read_the_same_everywhere_and_next_names_the_file():
     text = report.terminal(run, results, colour=False)
     assert " 4.38/5 " in text and "score: 4.38 / 5 " in text, text
     assert "(in exercises/losses.py;" in text
+
+
+def test_build_exercises_never_overwrites_a_student_s_work_unasked(tmp_path, capsys, state, monkeypatch):
+    solutions, exercises = copy_of("solutions", tmp_path), copy_of("exercises", tmp_path)
+    monkeypatch.setitem(NAMED, "solutions", solutions)
+    monkeypatch.setitem(NAMED, "exercises", exercises)
+    solved = (solutions / "layers.py").read_text()
+    (exercises / "layers.py").write_text(solved)                 # a student's finished Linear
+    assert cli.main(["build-exercises"]) == 2
+    err = capsys.readouterr().err
+    assert "refusing to overwrite work in exercises/" in err and "Linear.forward" in err, err
+    assert (exercises / "layers.py").read_text() == solved
+    assert cli.main(["build-exercises", "--force"]) == 0
+    assert "backup of exercises/layers.py" in capsys.readouterr().out
+    assert 'raise NotImplementedError("Linear.forward")' in (exercises / "layers.py").read_text()
+    (kept,) = (state / "backups").iterdir()
+    assert kept.read_text() == solved
+
+
+def test_build_exercises_updates_stale_stubs_without_asking(tmp_path, capsys, state, monkeypatch):
+    solutions, exercises = copy_of("solutions", tmp_path), copy_of("exercises", tmp_path)
+    monkeypatch.setitem(NAMED, "solutions", solutions)
+    monkeypatch.setitem(NAMED, "exercises", exercises)
+    path = solutions / "layers.py"
+    path.write_text(path.read_text().replace('"""out = x @ W + b.', '"""out = x @ W + b (affine).', 1))
+    assert cli.main(["build-exercises"]) == 0
+    assert "updated exercises/layers.py" in capsys.readouterr().out
+    assert "(affine)" in (exercises / "layers.py").read_text()

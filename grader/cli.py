@@ -45,6 +45,8 @@ def add_report(parser):
     parser.add_argument("--no-colour", "--no-color", action="store_true", help="plain output")
     parser.add_argument("-v", "--show-output", action="store_true",
                         help="show what your code printed in every check (failed checks show it anyway)")
+    parser.add_argument("--all", action="store_true", dest="every_failure",
+                        help=f"show every failure in full (by default the first {report.FULL_FAILURES})")
 
 
 def folder_of(options):
@@ -59,7 +61,8 @@ def grade(options, exercise_ids=None):
     results = scoring.summarize(run, exercise_ids)
     label = options.submission or options.impl
     print(report.terminal(run, results, colour=False if options.no_colour else None,
-                          label=label, show_output=options.show_output))
+                          label=label, show_output=options.show_output,
+                          every_failure=options.every_failure))
     if options.json:
         report.write_json(options.json, run, results)
     score, most = scoring.total(results)

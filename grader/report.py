@@ -15,7 +15,7 @@ def paint(text, status, colour):
     return f"\033[{COLOURS.get(status, '0')}m{text}\033[0m" if colour else text
 
 
-def terminal(run, results, colour=None, label=None, show_output=False):
+def terminal(run, results, colour=None, label=None, show_output=False, every_failure=False):
     """The report a student reads: a table, the score, the next step, and the first failures."""
     colour = sys.stdout.isatty() if colour is None else colour
     lines = [f"Sophia: grading {label or run.folder} (seed {run.seed})", ""]
@@ -38,7 +38,7 @@ def terminal(run, results, colour=None, label=None, show_output=False):
         ex = upcoming.exercise
         lines.append(f"next: {ex.id}: {ex.title} (in {run.folder.name}/{ex.module}.py; "
                      f"'python -m grader hint {ex.id}' if stuck)")
-        lines += feedback(upcoming)
+        lines += feedback(upcoming, full=None if every_failure else FULL_FAILURES)
     if show_output:
         lines += outputs(run)
     return "\n".join(lines)
@@ -49,12 +49,18 @@ def points(value):
     return f"{round(value, 2):g}"
 
 
-def feedback(result, with_output=True):
-    """What went wrong in one exercise: the first failures in full, the rest in one line each.
+# messages that name a cause other failures follow from: shown first
+ROOT_CAUSES = ("modified in place", "NotImplementedError", "SyntaxError", "ImportError")
+
+
+def feedback(result, with_output=True, full=FULL_FAILURES):
+    """What went wrong in one exercise: the first ``full`` failures in full, the rest in one
+    line each; a root cause (an input modified in place, code that does not import) first.
 
     Checks that failed with the same message are listed together, the message once.
     """
-    bad = [c for c in result.checks if c.outcome != "passed"]
+    bad = sorted((c for c in result.checks if c.outcome != "passed"),
+                 key=lambda c: not any(cause in c.message for cause in ROOT_CAUSES))
     if not result.checks:
         return ["", f"{result.exercise.id}: no check reported an outcome "
                     f"(the grading run failed before this exercise; see the run's output)"]
@@ -67,7 +73,7 @@ def feedback(result, with_output=True):
     lines = ["", f"{result.exercise.id}: {len(bad)} of {len(result.checks)} checks did not pass"]
     for number, ((outcome, message), checks) in enumerate(groups.items()):
         names = [c.name for c in checks]
-        if number < FULL_FAILURES:
+        if full is None or number < full:
             lines.append(f"  x {listing(names)} [{outcome.replace('_', ' ')}]")
             lines += ["      " + line for line in message.splitlines()
                       if not line.lstrip().startswith('File "<frozen ')]

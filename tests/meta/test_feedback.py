@@ -61,3 +61,16 @@ def test_only_the_first_failures_are_shown_in_full():
     text = "\n".join(report.feedback(result))
     assert text.count("line two") == report.FULL_FAILURES
     assert f"x check_{report.FULL_FAILURES + 1}: line one {report.FULL_FAILURES + 1}" in text
+
+
+def test_the_root_cause_comes_first_and_all_shows_every_failure():
+    messages = [f"dx: wrong values {i}\nmore {i}" for i in range(report.FULL_FAILURES + 1)]
+    messages.append("x was modified in place: work on a copy")
+    checks = [runner.Check(f"n{i}", "linear", f"check_{i}", "failed", m) for i, m in enumerate(messages)]
+    result = scoring.ExerciseResult(scoring.catalog.get("linear"), checks, "failed", 0.0)
+    lines = report.feedback(result)
+    assert "check_4" in lines[2] and "modified in place" in lines[3], lines
+    assert "\n".join(report.feedback(result, full=None)).count("more ") == report.FULL_FAILURES + 1
+    run = runner.Run(folder=report.Path("exercises"), seed=0, checks=checks)
+    text = report.terminal(run, scoring.summarize(run, ["linear"]), colour=False, every_failure=True)
+    assert text.count("more ") == report.FULL_FAILURES + 1

@@ -49,7 +49,7 @@ def assert_float(name, got, expected, rtol=1e-7, atol=1e-12):
         raise AssertionError(f"{name}: got {got} (an exp() that overflows? shift by the max)")
     got, expected = float(got), float(expected)
     if abs(got - expected) > atol + rtol * abs(expected):
-        raise AssertionError(f"{name}: expected {expected!r}, got {got!r}"
+        raise AssertionError(f"{name}: expected {expected!r}, got {got!r}."
                              + _ratio_hint(np.array([got]), np.array([expected])))
 
 
@@ -113,6 +113,9 @@ def assert_close(name, got, expected, rtol=1e-7, atol=1e-12, n=None):
     assert_array(name, got, expected.shape, expected.dtype)
     err = np.abs(got - expected)
     bad = err > atol + rtol * np.abs(expected)
+    if np.any(bad) and got.ndim == 0:          # a scalar, said as one
+        raise AssertionError(f"{name} ({got.dtype}): expected {float(expected):.10g}, got "
+                             f"{float(got):.10g}." + diagnose(got.reshape(1), expected.reshape(1), n))
     if np.any(bad):
         rel = err / np.maximum(1e-8, np.abs(got) + np.abs(expected))
         worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(err)), err.shape))

@@ -74,3 +74,17 @@ def test_the_root_cause_comes_first_and_all_shows_every_failure():
     run = runner.Run(folder=report.Path("exercises"), seed=0, checks=checks)
     text = report.terminal(run, scoring.summarize(run, ["linear"]), colour=False, every_failure=True)
     assert text.count("more ") == report.FULL_FAILURES + 1
+
+
+def test_numbers_read_as_a_person_reads_them():
+    from tests.checks import assert_float
+    with pytest.raises(AssertionError) as caught:
+        assert_float("loss", np.float64(1.0), np.float64(0.5))
+    message = str(caught.value)
+    assert message.startswith("loss: expected 0.5, got 1.0. Got twice"), message
+    assert "np.float64" not in message
+    with pytest.raises(AssertionError) as caught:
+        assert_close("loss", np.array(2.0), np.array(1.0))
+    message = str(caught.value)
+    assert message.startswith("loss (float64): expected 1, got 2. Got twice"), message
+    assert "index ()" not in message and "shape" not in message

@@ -111,7 +111,8 @@ def test_sequential_loss_known_answer(impl, rng, head, penalty):
         likely[f"the penalty of layers[{i}] is missing"] = expected_loss - value(layer.params["W"], 0.3)
     for cause, wrong in likely.items():
         if isinstance(loss, float) and abs(loss - wrong) < 1e-9 * abs(wrong):
-            raise AssertionError(f"Sequential.loss: expected {expected_loss!r}, got {loss!r}: {cause}")
+            raise AssertionError(f"Sequential.loss: expected {float(expected_loss)!r}, got "
+                                 f"{float(loss)!r}: {cause}")
     assert_float(f"Sequential.loss (head loss + {penalty} penalty of every W)", loss, expected_loss)
     for i in (0, 1):
         assert_close(f'layers[{i}].grads["W"] (penalty gradient included)', layers[i].grads["W"],

@@ -98,6 +98,11 @@ BUGS = [
      "twice", "L2 gradient 2 * reg * W"),
     ("regularization", "losses", "float(0.5 * reg * np.sum(W * W))",
      "float(reg * np.sum(W * W))", "twice", "L2 penalty without the 0.5"),
+    # the loss and its gradient both without the 0.5: consistent, so the gradient check alone
+    # passes; the loss is wrong, and the gradient check must say to fix the loss first
+    ("regularization", "losses", "return float(0.5 * reg * np.sum(W * W)), reg * W",
+     "return float(reg * np.sum(W * W)), 2 * reg * W", "Fix the loss value first",
+     "L2 loss and gradient both without the 0.5"),
     ("regularization", "losses", "float(reg * np.sum(np.abs(W)))", "float(reg * np.sum(W))",
      "l1_regularization(W, reg=0.1) loss", "L1 penalty without abs"),
     ("regularization", "losses", "(reg * np.sign(W))", "(reg * W / np.abs(W))",

@@ -12,7 +12,18 @@ import pytest
 
 from tests.checks import assert_array, assert_close, assert_float, assert_unchanged, snapshot
 from tests.gradcheck import assert_gradient, numerical_gradient, sample_indices
-from tests.trusted_models import hinge, onehot, softmax_loss
+from tests.trusted_models import PENALTY, hinge, onehot, softmax_loss
+
+
+def assert_loss_first(name, got, expected, n=None):
+    """The loss value, checked before a gradient that is compared with the loss's own finite
+    differences: with a wrong loss, a right gradient would look wrong, and the hint misleads."""
+    try:
+        assert_loss(name, got, expected, n=n)
+    except AssertionError as error:
+        raise AssertionError(f"{error} Fix the loss value first: the gradient is checked against "
+                             f"the finite differences of your loss, so it cannot pass (or "
+                             f"passes for the wrong reason) while the loss is wrong.") from None
 
 
 def loss_of(output):
@@ -155,7 +166,7 @@ def test_hinge_gradient(impl, rng, delta):
     scores = hinge_scores(rng, n, c, y, delta)
     (loss, dscores), name = call(impl, "hinge_loss", scores.copy(), y, {"delta": delta})
     ref_loss, _ = hinge(scores, y, delta)
-    assert_loss(f"{name} loss", loss, ref_loss, n=n)
+    assert_loss_first(f"{name} loss", loss, ref_loss, n=n)
     numeric = numerical_gradient(loss_of, (impl.losses.hinge_loss, (scores, y), {"delta": delta}), 0,
                                  sample_indices(scores.shape, rng, 30))
     assert_gradient(f"{name} dscores", dscores, numeric, scores.shape)
@@ -179,6 +190,7 @@ def test_loss_random_batch(impl, rng, fn, kwargs, ref):
 def test_cross_entropy_gradient(impl, rng):
     scores, y = batch(rng, "softmax_cross_entropy", {})
     (loss, dscores), name = call(impl, "softmax_cross_entropy", scores.copy(), y, {})
+    assert_loss_first(f"{name} loss", loss, softmax_loss(scores, y)[0], n=len(y))
     numeric = numerical_gradient(loss_of, (impl.losses.softmax_cross_entropy, (scores, y)), 0,
                                  sample_indices(scores.shape, rng, 30))
     assert_gradient(f"{name} dscores", dscores, numeric, scores.shape)
@@ -254,6 +266,8 @@ def test_regularization_gradient(impl, rng, fn, shape):
     W, reg = l1_weights(rng, shape), 0.3
     penalty = getattr(impl.losses, fn)
     loss, dW = penalty(W.copy(), reg)
+    definition = PENALTY["l2" if fn.startswith("l2") else "l1"][0]
+    assert_loss_first(f"{fn}(W, reg={reg}) loss", loss, definition(W, reg))
     numeric = numerical_gradient(loss_of, (penalty, (W, reg)), 0, sample_indices(W.shape, rng, 30))
     assert_gradient(f"{fn}(W, reg={reg}) dW", dW, numeric, W.shape)
 

@@ -17,8 +17,12 @@ def fmt_shape(shape):
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def assert_array(name, got, shape, dtype):
-    """``got`` is exactly an ndarray (no subclass) of ``shape`` and ``dtype``, all finite."""
+NOT_FINITE = "an exp() that overflows? shift by the max, or a division by 0"
+
+
+def assert_array(name, got, shape, dtype, not_finite=NOT_FINITE):
+    """``got`` is exactly an ndarray (no subclass) of ``shape`` and ``dtype``, all finite;
+    ``not_finite`` is the likely cause given for NaN or inf entries."""
     if type(got) is not np.ndarray:
         raise AssertionError(f"{name}: expected a numpy array of shape {fmt_shape(shape)}, "
                              f"got {type_name(got)}")
@@ -38,15 +42,15 @@ def assert_array(name, got, shape, dtype):
         where = np.unravel_index(int(np.argmax(~finite)), got.shape)
         raise AssertionError(f"{name}: contains {np.count_nonzero(~finite)} NaN/inf entries, "
                              f"first at index {tuple(int(i) for i in where)} "
-                             f"(an exp() that overflows? shift by the max, or a division by 0)")
+                             f"({not_finite})")
 
 
-def assert_float(name, got, expected, rtol=1e-7, atol=1e-12):
+def assert_float(name, got, expected, rtol=1e-7, atol=1e-12, not_finite=NOT_FINITE):
     """``got`` is a finite real scalar (Python float or numpy floating) close to ``expected``."""
     if type(got) not in (float, np.float64, np.float32):
         raise AssertionError(f"{name}: expected a float, got {type_name(got)} {got!r:.60}")
     if not np.isfinite(got):
-        raise AssertionError(f"{name}: got {got} (an exp() that overflows? shift by the max)")
+        raise AssertionError(f"{name}: got {got} ({not_finite})")
     got, expected = float(got), float(expected)
     if abs(got - expected) > atol + rtol * abs(expected):
         raise AssertionError(f"{name}: expected {expected!r}, got {got!r}."
@@ -132,8 +136,11 @@ def snapshot(*arrays):
     return [np.array(a, copy=True) for a in arrays]
 
 
-def assert_unchanged(name, before, after):
-    """The caller's input was not modified in place."""
+IN_PLACE = ("compute into a new array instead of writing into the input "
+            "(x = x - m, not x -= m; np.maximum(x, 0), not x[x < 0] = 0)")
+
+
+def assert_unchanged(name, before, after, advice=IN_PLACE):
+    """The caller's input was not modified in place; ``advice`` says how to avoid it."""
     if not np.array_equal(before, after):
-        raise AssertionError(f"{name} was modified in place: work on a copy "
-                             f"(x = x - m, not x -= m)")
+        raise AssertionError(f"{name} was modified in place: {advice}")

@@ -71,7 +71,7 @@ BUGS = [
      "        x[i] = old - h\n        minus = f()\n", "        x[i] = old\n        minus = f()\n",
      "central differences"),
     ("numgrad-x_not_restored", "numgrad", "numgrad",
-     "        x[i] = old\n        grad[i]", "        grad[i]", "restore every entry"),
+     "        x[i] = old\n        grad[i]", "        grad[i]", "put each entry back"),
     ("numgrad-flat_index_only", "numgrad", "numgrad",
      "for i in np.ndindex(x.shape):", "for i in range(x.shape[0]):", "numerical_gradient on shape"),
     ("numgrad-relative_error_mean", "numgrad", "numgrad", "return float(np.max(", "return float(np.mean(",

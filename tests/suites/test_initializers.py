@@ -104,8 +104,10 @@ def assert_distribution(name, W, init, shape, kwargs):
         raise AssertionError(
             f"{name}: variance {got_var:.5g}, expected {var:.5g} = {init.formula}{fans_text} "
             f"(within {VAR_RTOL:.0%}); got "
-            f"{got_var / var:.3g} times the expected variance: check the scale formula "
-            f"and which fans it uses")
+            f"{got_var / var:.3g} times the expected variance: " + (
+                "check the scale formula and which fans it uses" if fans_text else
+                f"the standard deviation is sqrt of the variance (got std {math.sqrt(got_var):.4g}, "
+                f"expected {std:.4g}): std, not std**2"))
     kurt = float(np.mean(squares * squares)) / got_var ** 2
     if abs(kurt - KURTOSIS[init.kind]) > KURT_TOL:
         other = "uniform" if init.kind == "normal" else "normal"

@@ -39,6 +39,9 @@ def test_softmax_head_loss_known_answer(impl):
 def test_svm_head_loss_known_answer(impl, delta):
     loss, dscores = impl.models.SVMHead(delta=delta).loss(SCORES.copy(), LABELS)
     expected_loss, expected_d = hinge(SCORES, LABELS, delta)
+    if delta != 1.0 and type(loss) in (float, np.float64) and abs(loss - hinge(SCORES, LABELS)[0]) < 1e-12:
+        raise AssertionError(f"SVMHead(delta={delta}).loss: got the loss of delta = 1: pass the "
+                             f"head's own delta on to hinge_loss")
     assert_float(f"SVMHead(delta={delta}).loss: loss", loss, expected_loss)
     assert_close(f"SVMHead(delta={delta}).loss: dscores", dscores, expected_d, n=4)
 

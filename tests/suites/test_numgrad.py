@@ -47,7 +47,9 @@ def test_numerical_gradient_restores_x(impl, rng):
     before = snapshot(x)
     values = []
     impl.numgrad.numerical_gradient(lambda: values.append(x.copy()) or float(np.sum(x ** 2)), x)
-    assert_unchanged("x after numerical_gradient (restore every entry)", before[0], x)
+    assert_unchanged("x after numerical_gradient", before[0], x,
+                     advice="perturb x in place as the docstring says, but put each entry back "
+                            "to its old value before moving to the next (x must end as it began)")
     changed = [int(np.count_nonzero(v != before[0])) for v in values]
     require(changed and max(changed) == 1,
             f"f() must see exactly one entry of x changed at a time, saw {max(changed, default=0)}")
@@ -70,7 +72,8 @@ def test_relative_error_matches_trusted(impl, rng, case):
     before = snapshot(a, b)
     err = impl.numgrad.relative_error(a, b)
     assert_float(f"relative_error(a, b) for {case} arrays: max of |a-b| / max(1e-8, |a|+|b|)",
-                 err, float(rel_error(a, b).max()), rtol=1e-12)
+                 err, float(rel_error(a, b).max()), rtol=1e-12,
+                 not_finite="a division by 0: the denominator is max(1e-8, |a| + |b|), never less")
     assert_unchanged("a", before[0], a)
     assert_unchanged("b", before[1], b)
 

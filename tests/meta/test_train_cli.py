@@ -7,6 +7,11 @@ import sys
 from grader.implementation import ROOT
 
 
+def planted(tmp_path, module, old, new):
+    from tests.meta.planting import plant
+    return plant(tmp_path, module, old, new)
+
+
 def train(impl, *args):
     return subprocess.run([sys.executable, "-m", "grader", "train", *args, f"--impl={impl}"],
                           cwd=ROOT, check=False, capture_output=True, text=True, timeout=120)
@@ -14,8 +19,8 @@ def train(impl, *args):
 
 def final_accuracy(stdout):
     last = stdout.strip().splitlines()[-1]
-    match = re.fullmatch(r"accuracy: (\d\.\d{3})", last)
-    assert match, f"last line is not 'accuracy: 0.xxx': {last!r}"
+    match = re.fullmatch(r"accuracy: (\d\.\d{3}) \(the milestone asks for 0\.\d+: (reached|not yet)\)", last)
+    assert match, f"last line is not 'accuracy: 0.xxx (the milestone asks for ...)': {last!r}"
     return float(match.group(1))
 
 
@@ -59,3 +64,24 @@ def test_train_diverging_loss_is_reported():
     done = train("solutions", "mlp", "--lr", "1e6", "--steps", "50")
     assert done.returncode == 1
     assert "lower --lr" in done.stdout and "Traceback" not in done.stderr
+
+
+def test_plot_into_a_missing_folder_fails_before_training(tmp_path):
+    done = train("solutions", "mlp", "--plot", str(tmp_path / "no" / "such" / "out.png"))
+    assert done.returncode == 2 and "step" not in done.stdout
+    assert done.stderr.strip().count("\n") == 0 and "does not exist" in done.stderr, done.stderr
+
+
+def test_a_rising_loss_asks_about_the_update_sign(tmp_path):
+    folder = planted(tmp_path, "training", "layer.params[name] -= lr * layer.grads[name]",
+                     "layer.params[name] += lr * layer.grads[name]")
+    done = train(folder, "mlp", "--steps", "200", "--lr", "0.1")
+    assert done.returncode == 1, done.stdout
+    assert "update sign?" in done.stdout and "python -m grader check training" in done.stdout
+
+
+def test_the_summary_describes_the_model_the_code_built(tmp_path):
+    folder = planted(tmp_path, "models", "layers.append(ACTIVATIONS[activation]())",
+                     "layers.append(ACTIVATIONS['relu']())")
+    done = train(folder, "mlp", "--activation", "tanh", "--steps", "50")
+    assert "Linear(100) > ReLU > Linear > Softmax: trained in" in done.stdout, done.stdout

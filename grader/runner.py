@@ -76,14 +76,19 @@ def child_command(kit, folder, events_fd, only_file, exercises, seed, files=None
     return command
 
 
+class Cancelled(Exception):
+    """The grading was cancelled (``run``'s ``cancel`` said so): nothing of it is kept."""
+
+
 def run(impl, exercises=None, seed=0, total_timeout=TOTAL_TIMEOUT, on_check=None,
-        memory_limit=sandbox.MEMORY_LIMIT, cap=sandbox.CAP):
+        memory_limit=sandbox.MEMORY_LIMIT, cap=sandbox.CAP, cancel=None):
     """Grade ``impl`` (a folder or 'solutions'/'exercises'); returns a Run.
 
     ``exercises``: catalog ids to grade (all by default). ``on_check(check)`` is
     called as each outcome arrives, for progress displays. ``cap``: a check's code
     is stopped after ``cap`` times its CPU budget; ``memory_limit``: bytes of
-    address space of each executor (grader.remote).
+    address space of each executor (grader.remote). ``cancel()``, asked about ten times a
+    second, stops the run and raises Cancelled when it returns True (``watch``: a file changed).
     """
     folder = resolve(impl)
     for exercise in exercises or ():
@@ -114,7 +119,9 @@ def run(impl, exercises=None, seed=0, total_timeout=TOTAL_TIMEOUT, on_check=None
         while True:
             sandbox.verify_kit(kit, hashes)
             events = _run_child(kit, home, scratch, folder, exercises, seed, only, files, deadline,
-                                output, memory_limit, cap)
+                                output, memory_limit, cap, cancel)
+            if events.cancelled:
+                raise Cancelled()
             result.children += 1
             progress = False
             for event in events.items:
@@ -191,10 +198,11 @@ class ChildEvents:
     ended_as: str = "crashed"    # what to charge that check with
     failure: str = ""
     finished: bool = False
+    cancelled: bool = False
 
 
 def _run_child(kit, home, scratch, folder, exercises, seed, only, files, deadline, output, memory_limit,
-               cap):
+               cap, cancel=None):
     read_fd, write_fd = os.pipe()
     token = secrets.token_hex(16)
     # the checks still to run: an unlinked file the judge inherits
@@ -228,6 +236,9 @@ def _run_child(kit, home, scratch, folder, exercises, seed, only, files, deadlin
     selector.register(process.stdout, selectors.EVENT_READ, "output")
     try:
         while not events.finished:
+            if cancel is not None and cancel():
+                events.cancelled = True
+                return events
             now = time.monotonic()
             if now >= deadline or now - last_event > limit:
                 events.ended_as = "timed_out"

@@ -1,13 +1,16 @@
-"""Re-grade on save: poll the package's .py files, grade the changed exercises first.
+"""Re-grade on save, as rustlings does: the current exercise, and on to the next when it passes.
 
     python -m grader watch                     # exercises/, until Ctrl-C
     python -m grader watch --submission DIR    # a copy of exercises/
     python -m grader watch --rounds 1          # grade once and stop (scripts, tests)
 
-Polling (modification time and size, every ``--interval`` seconds) works on every
-file system and editor. Each round clears the screen (on a terminal), grades the
-exercises of the files that changed, shows their feedback, then grades the rest
-and shows the table and the next step.
+The first round grades everything and finds the current exercise (the first one
+not passed, in teaching order). Each save then re-grades that exercise (with what
+it requires) on a cleared screen, in the words of the full report; when it
+passes, everything is graded again and the next one takes its place. A grading
+still running when a file changes again is cancelled and started over. Polling
+(modification time and size, every ``--interval`` seconds) works on every file
+system and editor.
 """
 import sys
 import time
@@ -33,47 +36,20 @@ def snapshot(folder):
     return stamps
 
 
-def changed(before, after):
-    """Paths added, removed or modified between two snapshots, sorted."""
-    return sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
-
-
-def exercises_of(paths):
-    """Catalog ids of the exercises that live in ``paths``, in teaching order."""
-    return catalog.of_modules(Path(p).stem for p in paths)
-
-
-def merge(first, second):
-    """One Run holding the checks of two runs of the same folder."""
-    if second is None:
-        return first
-    first.checks = first.checks + second.checks
-    first.seconds += second.seconds
-    first.output = first.output or second.output
-    return first
-
-
-def grade_round(folder, seed, paths, write, colour):
-    """Grade the exercises of ``paths`` first (all when there are none), then the rest."""
-    first_ids = exercises_of(paths) if paths else []
-    if first_ids:
-        write(f"changed: {', '.join(paths)}: grading {', '.join(first_ids)} first\n")
-        run = runner.run(folder, exercises=first_ids, seed=seed)
-        for result in scoring.summarize(run, first_ids):
-            mark = "ok" if result.status == scoring.DONE else result.status
-            write(f"  {result.exercise.id}: {mark} ({result.passed}/{len(result.checks)} checks)\n")
-        rest = [e.id for e in catalog.exercises() if e.id not in first_ids]
-        run = merge(run, runner.run(folder, exercises=rest, seed=seed) if rest else None)
-    else:
-        run = runner.run(folder, seed=seed)
-    results = scoring.summarize(run)
-    write(report.terminal(run, results, colour=colour, label=str(folder)) + "\n")
+def grade_round(folder, seed, current, colour, cancel=None):
+    """(the exercise in focus after this round, or None; the text to show)."""
+    ids = [e.id for e in catalog.with_prerequisites(current)] if current else None
+    run = runner.run(folder, exercises=ids, seed=seed, cancel=cancel)
+    results = scoring.summarize(run, ids)
     upcoming = scoring.next_exercise(results)
-    for result in results:
-        if result.exercise.id in first_ids and result.status != scoring.DONE \
-                and result is not upcoming:
-            write("\n".join(report.feedback(result)) + "\n")
-    return results
+    text = report.terminal(run, results, colour=colour, label=str(folder))
+    if current and upcoming is None:                  # it passes: on to the next one
+        run = runner.run(folder, seed=seed, cancel=cancel)
+        results = scoring.summarize(run)
+        upcoming = scoring.next_exercise(results)
+        text = (f"{current} passes: on to the next exercise.\n\n"
+                + report.terminal(run, results, colour=colour, label=str(folder)))
+    return (upcoming.exercise.id if upcoming else None), text
 
 
 def watch(folder, seed=0, interval=0.5, rounds=None, write=None, clear=None,
@@ -84,22 +60,25 @@ def watch(folder, seed=0, interval=0.5, rounds=None, write=None, clear=None,
         def write(text):
             sys.stdout.write(text)
             sys.stdout.flush()
-    stamps, paths, done = snapshot(folder), [], 0
+    stamps, current, done = snapshot(folder), None, 0
     while True:
+        started = stamps
+        try:
+            current, text = grade_round(folder, seed, current, colour,
+                                        cancel=lambda before=started: snapshot(folder) != before)
+        except runner.Cancelled:                      # a file changed meanwhile: start over
+            stamps = snapshot(folder)
+            continue
         if clear:
             write(CLEAR)
-        grade_round(folder, seed, paths, write, colour)
+        write(text + "\n")
         done += 1
         if rounds is not None and done >= rounds:
             return 0
         write(f"\nwatching {folder} for changes (Ctrl-C to stop)\n")
-        while True:
+        while stamps == started:
             sleep(interval)
-            new = snapshot(folder)
-            paths = changed(stamps, new)
-            if paths:
-                stamps = new
-                break
+            stamps = snapshot(folder)
 
 
 def main(argv):

@@ -163,8 +163,11 @@ def test_fail_under(capsys):
     assert cli.main(["check", "linear", "--impl", "exercises", "--fail-under", "1"]) == 1
 
 
-def test_watch_grades_the_changed_exercise_first(tmp_path, monkeypatch):
+def test_watch_stays_on_the_current_exercise_and_moves_on_when_it_passes(tmp_path, monkeypatch):
     folder = copy_of("solutions", tmp_path)
+    path = folder / "layers.py"
+    solved = path.read_text()
+    path.write_text(solved.replace("x.T @ dout", "dout.T @ x"))
     calls, written = [], []
     real_run = runner.run
 
@@ -172,19 +175,26 @@ def test_watch_grades_the_changed_exercise_first(tmp_path, monkeypatch):
         calls.append(exercises)
         return real_run(impl, exercises=exercises, **kw)
 
-    def edit_once(seconds):
-        path = folder / "layers.py"
-        path.write_text(path.read_text().replace("x.T @ dout", "dout.T @ x"))
+    def fix_it(seconds):
+        path.write_text(solved)
     monkeypatch.setattr(watch.runner, "run", spy)
     before = set(tree(folder))
-    assert watch.watch(folder, rounds=2, write=written.append, clear=False, colour=False,
-                       sleep=edit_once) == 0
-    text = "".join(written)
-    assert calls[0] is None and calls[1] == ["linear"]
-    assert "linear" not in calls[2] and len(calls) == 3
-    assert "changed: layers.py: grading linear first" in text
-    assert "linear: failed" in text and "transposed?" in text
+    assert watch.watch(folder, rounds=3, write=written.append, clear=True, colour=False,
+                       sleep=fix_it) == 0
+    rounds = "".join(written).split(watch.CLEAR)[1:]
+    assert calls[0] is None and calls[1] == ["linear"] and calls[2] is None
+    assert "next: linear:" in rounds[0] and "transposed?" in rounds[0]
+    assert rounds[1].startswith("linear passes: on to the next exercise.")
+    assert "next: nothing left, every exercise passes" in rounds[1]
     assert set(tree(folder)) == before
+
+
+def test_a_grading_is_cancelled_when_a_file_changes():
+    import time
+    started = time.monotonic()
+    with pytest.raises(runner.Cancelled):
+        runner.run("solutions", cancel=lambda: time.monotonic() - started > 0.5)
+    assert time.monotonic() - started < 5
 
 
 def test_check_takes_several_ids_and_file_names(monkeypatch, capsys):

@@ -31,3 +31,25 @@ def test_the_feedback_names_the_right_cause(tmp_path, exercise, module, old, new
     text = "\n".join(f"{name}: {message}" for name, message in failures.items())
     assert failures and right in text, text
     assert not wrong or wrong not in text, text
+
+
+SLIPS = [  # causes the kit once missed
+    pytest.param("sigmoid", "activations", "        return dout * out * (1.0 - out)",
+                 "        s = 1.0 / (1.0 + np.exp(-out))\n        return dout * s * (1.0 - s)",
+                 "taken at the layer's output instead of at its input",
+                 id="sigmoid derivative at the output"),
+    pytest.param("swish", "activations", "np.exp(-np.abs(self.beta * x))", "np.exp(-np.abs(x))",
+                 "beta is ignored", id="swish ignores beta"),
+    # a hard-coded batch size; the random batches now vary N (3 to 9) besides the known answers
+    pytest.param("hinge", "losses", "dscores[rows, y] = -active.sum(axis=1)\n    dscores /= n",
+                 "dscores[rows, y] = -active.sum(axis=1)\n    dscores /= 6",
+                 "hinge_loss(scores, y, delta=1) dscores",
+                 id="hinge divides by 6, not N"),
+]
+
+
+@pytest.mark.parametrize("exercise,module,old,new,right", SLIPS)
+def test_slips_the_kit_once_missed_are_named(tmp_path, exercise, module, old, new, right):
+    failures = failing_checks(plant(tmp_path, module, old, new), exercise)
+    text = "\n".join(f"{name}: {message}" for name, message in failures.items())
+    assert failures and right in text, text

@@ -76,6 +76,24 @@ def inputs(spec, shape, rng):
     return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.05, 2.5, shape)
 
 
+def assert_no_slip(name, got, x, dout, spec, what):
+    """Fail with the named cause when ``got`` is what a known slip gives: the derivative taken at
+    the layer's output instead of its input, or Swish's beta ignored (the result of beta = 1)."""
+    if type(got) is not np.ndarray or got.shape != x.shape:
+        return
+    right = spec.forward(x) if what == "forward" else spec.backward(x, dout)
+    slips = {}
+    if what == "backward":
+        slips["the derivative was taken at the layer's output instead of at its input x"] = \
+            spec.backward(spec.forward(x), dout)
+    if spec is SPECS["swish_beta=2"]:
+        slips["beta is ignored: this is the result for beta = 1"] = \
+            SPECS["swish"].forward(x) if what == "forward" else SPECS["swish"].backward(x, dout)
+    for cause, wrong in slips.items():
+        if np.allclose(got, wrong, rtol=1e-9, atol=1e-12) and not np.allclose(wrong, right):
+            raise AssertionError(f"{name}: {cause}.")
+
+
 def forward_backward(layer, x, dout):
     """out, dx of one forward then one backward (out as it was before backward ran)."""
     out = layer.forward(x)
@@ -199,7 +217,9 @@ def test_softmax_backward_equals_jacobian_product(impl, rng):
 @layers(*ALL, "swish_beta=2")
 def test_forward(impl, rng, spec):
     x = inputs(spec, (4, 5), rng)
-    assert_close(f"{spec.name} forward(x)", spec.build(impl).forward(x), spec.forward(x))
+    out = spec.build(impl).forward(x)
+    assert_no_slip(f"{spec.name} forward(x)", out, x, None, spec, "forward")
+    assert_close(f"{spec.name} forward(x)", out, spec.forward(x))
 
 
 @layers(*ALL, "swish_beta=2")
@@ -213,6 +233,7 @@ def test_backward_is_analytic(impl, rng, spec):
     """dx equals the closed form to 1e-12: finite differences in disguise reach 1e-11 at best."""
     x, dout = inputs(spec, (4, 5), rng), rng.standard_normal((4, 5))
     _, dx = forward_backward(spec.build(impl), x, dout)
+    assert_no_slip(f"{spec.name} backward(dout)", dx, x, dout, spec, "backward")
     assert_close(f"{spec.name} backward(dout), to the precision of an analytic formula "
                  f"(a numerical gradient is not accepted here)", dx, spec.backward(x, dout),
                  rtol=1e-12, atol=1e-13)

@@ -67,7 +67,9 @@ def per_loss():
         yield pytest.param(fn, kwargs, ref, marks=pytest.mark.exercise(exercise), id=fn)
 
 
-def batch(rng, fn, kwargs, n=6, c=5):
+def batch(rng, fn, kwargs, n=None, c=5):
+    """A batch whose size N varies from check to check (3 to 9): a 1/N or a wrong N shows."""
+    n = int(rng.integers(3, 10)) if n is None else n
     y = rng.integers(0, c, size=n)
     if fn == "hinge_loss":
         return hinge_scores(rng, n, c, y, kwargs["delta"]), y
@@ -161,7 +163,7 @@ def test_hinge_mean_over_batch(impl, delta, loss, counts):
 @pytest.mark.exercise("hinge")
 @pytest.mark.parametrize("delta", [1.0, 0.5], ids=["delta=1", "delta=0.5"])
 def test_hinge_gradient(impl, rng, delta):
-    n, c = 6, 5
+    n, c = int(rng.integers(3, 10)), 5
     y = rng.integers(0, c, size=n)
     scores = hinge_scores(rng, n, c, y, delta)
     (loss, dscores), name = call(impl, "hinge_loss", scores.copy(), y, {"delta": delta})

@@ -10,6 +10,7 @@ the student's frames; an executor that vanishes or garbles an answer becomes an
 import builtins
 import os
 import time
+import traceback
 
 from .wire import Peer, PeerGone, WireError
 
@@ -74,6 +75,9 @@ def student_exception(error, workspace):
     exception.student_frames = [[workspace.original(str(f[0])), f[1], f[2], f[3]]
                                 for f in error.get("frames", []) if isinstance(f, list) and len(f) == 4]
     exception.student_type = name
+    if exception.student_frames:        # shown by pytest run directly (the grader formats its own)
+        exception.add_note("raised in your code:\n" + "".join(traceback.StackSummary.from_list(
+            [tuple(f) for f in exception.student_frames]).format()).rstrip())
     return exception
 
 

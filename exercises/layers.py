@@ -3,7 +3,8 @@
 A layer's ``forward(x) -> out`` keeps what ``backward`` needs;
 ``backward(dout) -> dx`` fills ``self.grads`` (same keys as ``self.params``,
 overwritten on every call, never accumulated); ``self.training`` switches
-train/eval behaviour for the layers that have one.
+train/eval behaviour for the layers that have one. Neither modifies its input
+(x, dout) or the parameters, and both keep the input's dtype (float32 stays float32).
 """
 import numpy as np
 

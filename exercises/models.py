@@ -154,9 +154,11 @@ def build_mlp(in_features, hidden_sizes, n_classes, rng, activation="relu", head
 
     hidden_sizes=() gives a linear classifier: Linear(D, C) > head.
     Inputs:  in_features: D; hidden_sizes: sequence of ints (H1, H2, ...); n_classes: C
-             rng: np.random.Generator, passed to every Linear in order
+             rng: np.random.Generator, passed to every Linear in order (each draws its
+             weights from it with weight_init((fan_in, fan_out), rng), first to last)
              activation: "relu" | "tanh" | "sigmoid" | "swish"; head: "softmax" | "svm"
              weight_init: a function (shape, rng) -> W, or an initializer's name
+             dtype: of every parameter
              reg, penalty: as for Sequential
     Returns: a Sequential whose Linear weights are (D, H1), (H1, H2), ..., (Hk, C)
     """

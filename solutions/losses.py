@@ -1,6 +1,7 @@
 """Losses: ``loss(scores, y, ...) -> (loss, dscores)``, the mean over the batch.
 
-And the weight penalties ``penalty(W, reg) -> (loss, dW)`` added to them.
+And the weight penalties ``penalty(W, reg) -> (loss, dW)`` added to them. None
+modifies its inputs; every gradient has the dtype of what it differentiates.
 """
 import numpy as np
 

@@ -106,12 +106,13 @@ def _ratio_hint(got, expected, n=None):
     return f" Got the expected array times {ratio:.6g}: a wrong constant factor?"
 
 
-def assert_close(name, got, expected, rtol=1e-7, atol=1e-12, n=None):
+def assert_close(name, got, expected, rtol=1e-7, atol=1e-12, n=None, extras=None):
     """``got`` has ``expected``'s type, shape and dtype, and every entry is close to it.
 
     An entry fails when |got - expected| > atol + rtol * |expected|.
     The message gives the max abs and rel errors, the worst index and a likely cause.
-    ``n`` (the batch size) lets the diagnosis recognise a missing 1/N.
+    ``n`` (the batch size) lets the diagnosis recognise a missing 1/N; ``extras``
+    ({name: array}) the terms a mistake may add (got = expected + c * extras[name]).
     """
     expected = np.asarray(expected)
     assert_array(name, got, expected.shape, expected.dtype)
@@ -128,7 +129,21 @@ def assert_close(name, got, expected, rtol=1e-7, atol=1e-12, n=None):
             f"entries differ; "
             f"max abs error {float(err.max()):.3g}, max rel error {float(rel.max()):.3g}; "
             f"worst at index {worst}: expected {float(expected[worst]):.10g}, "
-            f"got {float(got[worst]):.10g}." + diagnose(got, expected, n))
+            f"got {float(got[worst]):.10g}." + (_extra_term_hint(got - expected, extras or {})
+                                                or diagnose(got, expected, n)))
+
+
+def _extra_term_hint(diff, extras):
+    """' Got the expected array plus 0.1 × params["W"]: ...' when the error is a multiple of one."""
+    for label, term in extras.items():
+        term = np.asarray(term, dtype=np.float64)
+        if term.shape != diff.shape or not np.any(term):
+            continue
+        factor = float(np.sum(diff * term) / np.sum(term * term))
+        if factor and _close(diff, factor * term):
+            return (f" Got the expected array plus {factor:.4g} × {label}: an extra term "
+                    f"(one that belongs elsewhere, such as a penalty the model adds)?")
+    return ""
 
 
 def snapshot(*arrays):

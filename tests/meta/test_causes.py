@@ -40,6 +40,9 @@ SLIPS = [  # causes the kit once missed
                  id="sigmoid derivative at the output"),
     pytest.param("swish", "activations", "np.exp(-np.abs(self.beta * x))", "np.exp(-np.abs(x))",
                  "beta is ignored", id="swish ignores beta"),
+    pytest.param("linear", "layers", 'self.grads["W"] = x.T @ dout',
+                 'self.grads["W"] = x.T @ dout + 0.1 * self.params["W"]',
+                 'plus 0.1 × params["W"]: an extra term', id="Linear adds a penalty to dW"),
     # a hard-coded batch size; the random batches now vary N (3 to 9) besides the known answers
     pytest.param("hinge", "losses", "dscores[rows, y] = -active.sum(axis=1)\n    dscores /= n",
                  "dscores[rows, y] = -active.sum(axis=1)\n    dscores /= 6",

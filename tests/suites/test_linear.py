@@ -36,8 +36,9 @@ def test_linear_backward_known_answer(impl, rng):
     dout = np.array([[1.0, 0.0], [0.5, -2.0], [-1.0, 1.0]])
     layer.forward(x)
     dx = layer.backward(dout)
-    assert_close("dx", dx, dout @ layer.params["W"].T, n=3)
-    assert_close('grads["W"]', layer.grads["W"], x.T @ dout, n=3)
+    W = layer.params["W"]
+    assert_close("dx", dx, dout @ W.T, n=3)
+    assert_close('grads["W"]', layer.grads["W"], x.T @ dout, n=3, extras={'params["W"]': W})
     assert_close('grads["b"]', layer.grads["b"], dout.sum(axis=0), n=3)
 
 

@@ -86,29 +86,19 @@ class StudentError(Exception):
 
 
 def serve_callback(op, values):
-    """What the executor may do with the judge's objects (test layers, initializers, callbacks):
-    call them, read their public attributes, write the ones they declare writable."""
-    target = values.get("target")
-    name = values.get("name")
+    """What the executor may do with the judge's objects (callbacks such as a loss passed to the
+    student's numerical gradient, or a check's own test head): call them and their public
+    methods, and read their public attributes. Nothing else."""
+    target, name = values.get("target"), values.get("name")
     if op == "call" and callable(target):
         return target(*values["args"], **values["kwargs"])
-    if op == "callmethod" and isinstance(name, str) and not name.startswith("_"):
+    public = isinstance(name, str) and not name.startswith("_")
+    if op == "callmethod" and public:
         return getattr(target, name)(*values["args"], **values["kwargs"])
-    if op in ("getattr", "setattr") and (not isinstance(name, str) or name.startswith("_")):
-        raise AttributeError(f"{name!r} is not available to the code under test")
-    if op == "getattr":
+    if op == "getattr" and public:
         return getattr(target, name)
-    if op == "setattr" and name in getattr(target, "remote_writable", ()):
-        return setattr(target, name, values["value"])
-    if op == "getitem" and type(target) in (list, tuple, dict):
-        return target[values["key"]]
-    if op == "len" and type(target) in (list, tuple, dict):
-        return len(target)
-    if op == "list" and type(target) in (list, tuple, dict):
-        return list(target)
-    if op == "isinstance":
-        return False
-    raise TypeError(f"the code under test may not {op} a {type(target).__name__} of the checks")
+    raise TypeError(f"the code under test may not {op} {name or ''} of a {type(target).__name__} "
+                    f"of the checks")
 
 
 def crash_of(executor, error):

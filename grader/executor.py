@@ -62,6 +62,35 @@ def resolve(obj, path):
     return target
 
 
+def fill(obj, path, value):
+    """Write ``value`` into the array ``resolve(obj, path)`` in place (same shape)."""
+    array = resolve(obj, path)
+    value = np.asarray(value)
+    if value.shape != array.shape:
+        raise ValueError(f"cannot fill {'.'.join(map(str, path))} of shape {array.shape} "
+                         f"with shape {value.shape}")
+    array[...] = value
+
+
+def central(fn, args, kwargs, array, indices, h):
+    """[[fn(*args, **kwargs) with array[index] at +h, at -h], ...] for each index.
+
+    ``array`` is one of the arrays ``fn`` reads; each entry is restored after its two
+    calls, and the outputs are copies (a layer may reuse its output buffer).
+    """
+    outputs = []
+    for index in indices:
+        index = tuple(index)
+        old = array[index]
+        array[index] = old + h
+        plus = _copy(fn(*args, **kwargs))
+        array[index] = old - h
+        minus = _copy(fn(*args, **kwargs))
+        array[index] = old
+        outputs.append([plus, minus])
+    return outputs
+
+
 def _copy(value):
     return np.array(value, copy=True) if type(value) is np.ndarray else value
 
@@ -118,32 +147,11 @@ class Server:
         return isinstance(target, cls)
 
     def op_fill(self, target, path, value):
-        """Write ``value`` into the array at ``path`` of ``target``, in place (same shape)."""
-        array = resolve(target, path)
-        value = np.asarray(value)
-        if value.shape != array.shape:
-            raise ValueError(f"cannot fill {'.'.join(map(str, path))} of shape {array.shape} "
-                             f"with shape {value.shape}")
-        array[...] = value
+        fill(target, path, value)
 
     def op_central(self, target, args, kwargs, perturb, indices, h):
-        """[[target(*args) at +h, at -h], ...] for each index of the perturbed array.
-
-        ``perturb``: ["arg", i] (the i-th argument) or ["path", obj, path] (``resolve``).
-        The array is restored after each index; outputs are copies.
-        """
         array = args[perturb[1]] if perturb[0] == "arg" else resolve(perturb[1], perturb[2])
-        outputs = []
-        for index in indices:
-            index = tuple(index)
-            old = array[index]
-            array[index] = old + h
-            plus = _copy(target(*args, **kwargs))
-            array[index] = old - h
-            minus = _copy(target(*args, **kwargs))
-            array[index] = old
-            outputs.append([plus, minus])
-        return outputs
+        return central(target, args, kwargs, array, indices, h)
 
     def op_seterr(self, settings):
         """Set numpy's floating-point error handling (np.seterr); returns the old settings."""

@@ -98,7 +98,7 @@ class Reporter:
         if excinfo is None:
             return "error", str(report.longrepr)[-MAX_MESSAGE:]
         error = excinfo.value
-        if isinstance(error, (remote.Overrun, remote.NotRun)):
+        if isinstance(error, remote.Overrun):        # NotRun included
             return error.outcome, str(error)
         if isinstance(error, NotImplementedError):
             return "not_started", f"not started: {error} raises NotImplementedError"

@@ -16,8 +16,7 @@ executor is killed, the check is charged, and the next one gets a fresh executor
 import contextlib
 from dataclasses import dataclass
 
-import numpy as np
-
+from . import executor
 from .connection import Overrun  # noqa: F401 -- for the plugin
 from .executors import MEMORY_LIMIT, OUTPUT_CAP, Executor, Meter, Zygote, share_a_cpu  # noqa: F401
 from .sandbox import BUDGET, CAP, WALL  # noqa: F401 -- the checks' and the plugin's names for them
@@ -27,12 +26,8 @@ from .workspace import Workspace  # noqa: F401
 LOST_LIMIT = 2          # overruns or crashes after which an exercise's other checks do not run
 
 
-class NotRun(Exception):
+class NotRun(Overrun):
     """The check was not run: its exercise already lost LOST_LIMIT executors."""
-
-    def __init__(self, outcome, message):
-        super().__init__(message)
-        self.outcome = outcome
 
 
 DOUBLES = "grader.doubles"
@@ -116,15 +111,15 @@ class Executors:
         return check.meter
 
     def warm(self):
-        """Start the zygote now, so that it is ready by the first check."""
+        """Start the zygote now (again if it died), so that it is ready by the first check."""
+        if self.zygote is not None and not self.zygote.alive():
+            self.zygote.close()
+            self.zygote = None
         if self.zygote is None:
             self.zygote = Zygote(self.workspace, self.memory)
 
     def start(self):
-        if self.zygote is None or not self.zygote.alive():
-            if self.zygote is not None:
-                self.zygote.close()
-            self.zygote = Zygote(self.workspace, self.memory)
+        self.warm()
         if self.cpu is None:
             self.cpu = share_a_cpu()
         try:
@@ -153,17 +148,8 @@ def central(fn, args, perturb, indices, h, kwargs=None):
         peer = fn._peer if type(fn) is Proxy else fn.proxy._peer
         return peer.request("central", target=fn, args=tuple(args), kwargs=kwargs or {}, perturb=spec,
                             indices=indices, h=h)
-    array = args[perturb] if isinstance(perturb, int) else _resolve(perturb[0], perturb[1:])
-    outputs = []
-    for index in indices:
-        old = array[index]
-        array[index] = old + h
-        plus = _copy(fn(*args, **kwargs or {}))
-        array[index] = old - h
-        minus = _copy(fn(*args, **kwargs or {}))
-        array[index] = old
-        outputs.append((plus, minus))
-    return outputs
+    array = args[perturb] if isinstance(perturb, int) else executor.resolve(perturb[0], perturb[1:])
+    return executor.central(fn, args, kwargs or {}, array, indices, h)
 
 
 def fill(obj, path, value):
@@ -172,7 +158,7 @@ def fill(obj, path, value):
     if type(obj) is Proxy:
         obj._peer.request("fill", target=obj, path=list(path), value=value)
     else:
-        _resolve(obj, path)[...] = value
+        executor.fill(obj, path, value)
 
 
 @contextlib.contextmanager
@@ -191,14 +177,3 @@ def errstate(package, **settings):
 def global_rng_state(package):
     """numpy's global RNG state in the executor of ``package`` (the stand-in ``impl``)."""
     return package._executor.peer.request("global_rng")
-
-
-def _resolve(obj, path):
-    target = getattr(obj, path[0])
-    for key in path[1:]:
-        target = target[key]
-    return target
-
-
-def _copy(value):
-    return np.array(value, copy=True) if type(value) is np.ndarray else value

@@ -318,3 +318,24 @@ def test_traps_for_the_grader_neither_hang_nor_crash_it(tmp_path):
     assert linear == {"crashed"}, linear
     assert run.seconds < 30
     assert all(c.outcome == "passed" for c in run.checks if c.exercise == "init_basic")
+
+
+def test_callbacks_of_the_checks_are_only_called(tmp_path):
+    """The student's numerical_gradient gets the check's own function f: it may call it, and
+    nothing more (no globals, no private attributes, no writes)."""
+    from tests.meta.planting import plant
+    attempts = """
+    for attempt in (lambda: f.__globals__, lambda: f._private, lambda: f.__code__,
+                    lambda: setattr(f, "x", 1), lambda: f.__self__,
+                    lambda: f._peer.request("getattr", target=f, name="__globals__")):
+        try:
+            attempt()
+        except Exception:
+            continue
+        raise RuntimeError("reached the checks' objects")
+    """
+    folder = plant(tmp_path, "numgrad", "    # BEGIN SOLUTION\n    grad = np.zeros_like(x)",
+                   "    # BEGIN SOLUTION\n" + attempts.rstrip(" ") + "    grad = np.zeros_like(x)")
+    run = runner.run(folder, exercises=["numgrad"], cap=harness.CAP)
+    assert run.checks and {c.outcome for c in run.checks} == {"passed"}, [
+        (c.name, c.message[:200]) for c in run.checks if c.outcome != "passed"]

@@ -5,6 +5,8 @@ A layer's ``forward(x) -> out`` keeps what ``backward`` needs;
 overwritten on every call, never accumulated); ``self.training`` switches
 train/eval behaviour for the layers that have one. Neither modifies its input
 (x, dout) or the parameters, and both keep the input's dtype (float32 stays float32).
+``backward`` computes its gradients from a formula you derive: a numerical gradient
+(your numgrad) is for checking it, and is not accepted as the answer.
 """
 import numpy as np
 

@@ -95,6 +95,8 @@ def _ratio_hint(got, expected, n=None):
     ratio = float(np.median(ratios))
     if float(np.ptp(ratios)) > 1e-6 * max(1.0, abs(ratio)):
         return ""
+    if abs(ratio - 1.0) < 1e-5:                  # a tiny error, not a constant factor
+        return ""
     candidates = dict(LIKELY_RATIOS)
     if n and n > 2:
         candidates[float(n)] = (f"{n} times the expected value (N = {n}): "

@@ -59,3 +59,34 @@ def test_hints_go_from_gentle_to_the_derivation():
             first = exercise.hints[0]
             assert not any(piece in first for piece in ("derivative is", "1 - tanh", "s (1 - s)",
                                                         "dout @", "x.T")), (exercise.id, first)
+
+
+# What the checks enforce beyond the definition, and where its docstring must say so:
+# (file, qualified name or "" for the module, a phrase of the requirement)
+REQUIREMENTS = [
+    ("layers.py", "", "never accumulated"),                    # backward twice, same grads
+    ("layers.py", "", "float32 stays float32"),                # the float32 checks
+    ("layers.py", "", "Neither modifies its input"),           # the inputs-unchanged checks
+    ("layers.py", "", "is not accepted as the answer"),        # backward is analytic
+    ("activations.py", "Sigmoid", "without overflow"),         # stable at large inputs
+    ("activations.py", "Swish", "without overflow"),
+    ("losses.py", "", "modifies its inputs"),
+    ("training.py", "train", "is left in it"),                 # train leaves training mode on
+    ("training.py", "train", "never np.random"),               # the global-RNG check
+    ("optim.py", "", "which it never modifies"),               # gradients unchanged
+    ("optim.py", "", "in place"),                              # p -= ..., not p = p - ...
+    ("optim.py", "", "separate state"),                        # state per parameter
+    ("optim.py", "clip_grad_norm", "in place"),
+    ("metrics.py", "train_early_stopping", "in place"),        # restored into the same arrays
+    ("metrics.py", "precision_recall_f1", "never NaN"),
+]
+
+
+@pytest.mark.parametrize("file, name, phrase", REQUIREMENTS,
+                         ids=[f"{f.removesuffix('.py')}.{n or 'module'}" for f, n, _ in REQUIREMENTS])
+def test_docstrings_state_what_the_checks_enforce(file, name, phrase):
+    tree = ast.parse((NAMED["exercises"] / file).read_text())
+    doc = ast.get_docstring(tree) if not name else next(
+        ast.get_docstring(node) for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name)
+    assert phrase in " ".join((doc or "").split()), f"exercises/{file} {name or '(module)'}: say {phrase!r}"

@@ -53,8 +53,10 @@ def accuracy(labels, y):
     raise NotImplementedError("accuracy")
 
 
-def train(model, X, y, rng, steps=1000, lr=1.0, batch_size=None, eval_every=100, on_step=None):
-    """For each step: p <- p - lr * dL_batch/dp for every parameter p of ``model``.
+def train(model, X, y, rng, steps=1000, lr=1.0, batch_size=None, eval_every=100, on_step=None,
+          optimizer=None):
+    """For each step: p <- p - lr * dL_batch/dp for every parameter p of ``model``;
+    or, when an ``optimizer`` is given, optimizer.step() instead (it holds its own lr).
 
     Batches: B = min(batch_size, N) (all of X when batch_size is None or >= N).
     When B < N, each epoch draws one permutation perm = rng.permutation(N) and
@@ -68,6 +70,7 @@ def train(model, X, y, rng, steps=1000, lr=1.0, batch_size=None, eval_every=100,
 
     Inputs:  model: a Sequential; X: (N, D) float; y: (N,) int
              rng: np.random.Generator; steps: int >= 1; lr: float > 0
+             optimizer: None, or an optimizer over model.parameters() (see optim.py)
     Returns: History with loss: ``steps`` floats, and the recorded steps and accuracies
     """
     X = check_features(X, "train", ndim=2, name="X")

@@ -22,10 +22,13 @@ def he_gaussian(shape, rng):
 
 
 class Layer:
-    """The Layer contract (params, grads, training, train(), eval()), with no parameters."""
+    """The Layer contract (params, grads, training, train(), eval(), layer(x)), with no parameters."""
 
     def __init__(self):
         self.params, self.grads, self.training = {}, {}, True
+
+    def __call__(self, x):          # layers.Layer has it: a Sequential may call layer(x)
+        return self.forward(x)
 
     def train(self):
         self.training = True
@@ -68,3 +71,69 @@ class EvalShift(Recorder):
 
     def forward(self, x):
         return x + np.where(self.training, 100.0, 0.0) * (np.arange(x.shape[1]) == 0)
+
+
+class Parameters(Layer):
+    """A layer that only holds arrays: params[name] and grads[name], for the optimizer checks.
+
+        holder = impl.doubles.Parameters(W=np.ones((2, 3)), b=np.zeros(3))
+        impl.optim.SGD(holder.pairs(), lr=0.1)
+    """
+
+    def __init__(self, **arrays):
+        super().__init__()
+        self.params = {name: np.array(a, copy=True) for name, a in arrays.items()}
+        self.grads = {name: np.zeros_like(a) for name, a in self.params.items()}
+
+    def pairs(self):
+        """[(self, name), ...]: what model.parameters() gives, for this holder alone."""
+        return [(self, name) for name in self.params]
+
+
+class StepCounter:
+    """An optimizer that moves nothing: it counts its step() calls and keeps the gradient of each."""
+
+    def __init__(self, parameters):
+        self.parameters, self.seen = list(parameters), []
+
+    def step(self):
+        self.seen.append([np.array(layer.grads[name], copy=True) for layer, name in self.parameters])
+
+
+class BatchSizes(Layer):
+    """The identity, recording len(x) of every batch it sees in eval mode (``sizes``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.sizes = []
+
+    def forward(self, x):
+        if not self.training:
+            self.sizes.append(len(x))
+        return x
+
+    def backward(self, dout):
+        return dout
+
+
+class HeldSGD:
+    """Plain SGD, p -= lr * grad, on the arrays it was given when made: it holds the arrays
+    themselves (as PyTorch's optimizers do), so one replaced in a layer's params is no longer
+    trained.
+
+        optimizer = impl.doubles.HeldSGD(model.parameters(), lr=0.5)
+    """
+
+    def __init__(self, parameters, lr):
+        self.pairs = list(parameters)
+        self.arrays = [layer.params[name] for layer, name in self.pairs]
+        self.lr, self.steps = float(lr), 0
+
+    def step(self):
+        for (layer, name), p in zip(self.pairs, self.arrays):
+            p -= self.lr * layer.grads[name]
+        self.steps += 1
+
+    def holds_the_model_arrays(self):
+        """For each parameter: is the layer's array still the very one this optimizer updates?"""
+        return [layer.params[name] is p for (layer, name), p in zip(self.pairs, self.arrays)]

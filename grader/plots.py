@@ -20,8 +20,9 @@ def decision_grid(X, steps=300, margin=0.15):
     return np.stack([gx.ravel(), gy.ravel()], axis=1), gx, gy      # (steps*steps, 2)
 
 
-def save_training_plot(path, predict, X, y, history, title, accuracy=None):
-    """Write one PNG: the decision boundary with the points (left), the loss curve (right).
+def save_training_plot(path, predict, X, y, history, title, accuracy=None, confusion=None):
+    """Write one PNG: the decision boundary with the points (left), the loss curve (right),
+    and the validation confusion matrix when ``confusion`` (C, C) is given.
 
     Inputs:  predict: callable (M, 2) -> (M,) int labels; X: (N, 2); y: (N,) int
              history: has .loss (one float per step), .steps and .accuracy (recorded points)
@@ -32,9 +33,10 @@ def save_training_plot(path, predict, X, y, history, title, accuracy=None):
     grid, gx, gy = decision_grid(X)
     labels = np.asarray(predict(grid)).reshape(gx.shape)           # (steps, steps)
 
-    fig = Figure(figsize=(11, 4.8), dpi=100)
+    fig = Figure(figsize=(11 if confusion is None else 15.5, 4.8), dpi=100)
     FigureCanvasAgg(fig)
-    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.15]})
+    ratios = [1, 1.15] + ([] if confusion is None else [0.9])
+    left, right, *rest = fig.subplots(1, len(ratios), gridspec_kw={"width_ratios": ratios})
     left.contourf(gx, gy, labels, levels=np.arange(n_classes + 1) - 0.5,
                   cmap=ListedColormap(colours), alpha=0.35)
     for k in range(n_classes):
@@ -61,6 +63,49 @@ def save_training_plot(path, predict, X, y, history, title, accuracy=None):
         twin.set_ylim(0, 1.02)
         twin.set_ylabel("training accuracy", color=COLOURS[2])
     right.set_title(f"loss over {len(loss)} steps (final {loss[-1]:.4f})", fontsize=10)
+    if confusion is not None:
+        draw_confusion(rest[0], np.asarray(confusion))
+    fig.tight_layout()
+    fig.savefig(path)
+    return path
+
+
+def draw_confusion(ax, matrix):
+    """The confusion matrix as a heat map with its counts; rows are the true classes."""
+    ax.imshow(matrix, cmap="Blues", vmin=0)
+    for (i, j), count in np.ndenumerate(matrix):
+        dark = count > matrix.max() / 2
+        ax.text(j, i, str(int(count)), ha="center", va="center",
+                color="white" if dark else "black", fontsize=11)
+    ticks = np.arange(len(matrix))
+    ax.set_xticks(ticks)
+    ax.set_yticks(ticks)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(f"validation confusion matrix ({int(matrix.sum())} points)", fontsize=10)
+
+
+def save_comparison_plot(path, losses, title, window=25):
+    """Write one PNG: each optimizer's loss per step (a moving average over ``window`` steps).
+
+    Inputs:  losses: {name: list of floats, one per step}; title: what was trained
+    """
+    fig = Figure(figsize=(8, 5), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    for k, (name, loss) in enumerate(losses.items()):
+        loss = np.asarray(loss, dtype=float)
+        width = min(window, len(loss))
+        smooth = np.convolve(loss, np.ones(width) / width, mode="valid")
+        ax.plot(np.arange(width, len(loss) + 1), smooth, color=COLOURS[k % len(COLOURS)],
+                linewidth=1.4, label=f"{name} (final {loss[-1]:.3f})")
+    ax.set_xscale("log")           # the optimizers differ most in the first hundred steps
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel(f"batch loss (mean over {window} steps)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=9)
+    ax.set_title(f"optimizers compared: {title}", fontsize=10)
     fig.tight_layout()
     fig.savefig(path)
     return path

@@ -62,6 +62,15 @@ BUGS = [
     ("training-history_every_eval_only", "training", "training",
      "        history.loss.append(loss)\n", ("        if step % eval_every == 0:\n"
      "            history.loss.append(loss)\n"), "history.loss"),
+    ("training-optimizer_ignored", "training", "training",
+     "        if optimizer is not None:\n            optimizer.step()\n        else:\n"
+     "            for layer, name in model.parameters():",
+     "        if True:\n            for layer, name in model.parameters():", "called opt.step() 0 times"),
+    ("training-optimizer_and_sgd_both", "training", "training",
+     "            optimizer.step()\n        else:\n", "            optimizer.step()\n        if True:\n",
+     "optimizer.step() replaces the SGD update"),
+    ("milestone-adam_ignored_by_train", "milestone_adam", "training",
+     "            optimizer.step()\n", "            pass\n", "the loss did not fall"),
     ("milestone-mlp_without_activation", "milestone_mlp", "models",
      "layers.append(ACTIVATIONS[activation]())", "pass", "training accuracy"),
     ("milestone-softmax_no_update", "milestone_softmax", "training",

@@ -85,3 +85,44 @@ def test_the_summary_describes_the_model_the_code_built(tmp_path):
                      "layers.append(ACTIVATIONS['relu']())")
     done = train(folder, "mlp", "--activation", "tanh", "--steps", "50")
     assert "Linear(100) > ReLU > Linear > Softmax: trained in" in done.stdout, done.stdout
+
+
+def test_train_with_adam_reaches_its_target_and_validates(tmp_path):
+    png = tmp_path / "adam.png"
+    done = train("solutions", "mlp", "--optim", "adam", "--validate", "--plot", str(png))
+    assert done.returncode == 0, done.stderr
+    assert "batches of 100, adam" in done.stdout
+    assert final_accuracy(done.stdout) >= 0.97
+    assert "(the milestone asks for 0.97: reached)" in done.stdout
+    report = re.search(r"validation: 60 held-out points \(20%, stratified\), accuracy (\d\.\d+)\n"
+                       r" +class +precision +recall +f1 +support\n((?: +\d .*\n){3})"
+                       r" +macro .*\n *weighted .*\n"
+                       r"confusion matrix \(rows: true class, columns: predicted\):\n((?: +\d+ +\d+ +\d+\n){3})",
+                       done.stdout)
+    assert report, done.stdout
+    assert float(report.group(1)) >= 0.9
+    counts = [[int(c) for c in row.split()] for row in report.group(3).splitlines()]
+    assert [sum(row) for row in counts] == [20, 20, 20], "rows are the true classes, 20 each"
+    assert png.stat().st_size > 30_000           # boundary, loss and confusion matrix
+
+
+def test_every_optimizer_and_schedule_trains(tmp_path):
+    png = tmp_path / "compare.png"
+    done = train("solutions", "mlp", "--optim", "all", "--steps", "600", "--plot", str(png))
+    assert done.returncode == 0, done.stderr
+    lines = re.findall(r"^(\w+) +accuracy (\d\.\d{3}) +final loss", done.stdout, re.M)
+    assert [name for name, _ in lines] == ["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"]
+    assert all(float(acc) >= 0.9 for _, acc in lines), lines
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for schedule in ("step", "exponential", "cosine", "warmup"):
+        done = train("solutions", "mlp", "--optim", "momentum", "--schedule", schedule, "--steps", "600")
+        assert done.returncode == 0 and f"momentum with a {schedule} schedule" in done.stdout, done.stdout
+        assert final_accuracy(done.stdout) >= 0.9, (schedule, done.stdout)
+
+
+def test_a_rising_loss_with_an_optimizer_names_its_exercise(tmp_path):
+    folder = planted(tmp_path, "optim", "        p -= lr * m_hat / (np.sqrt(v_hat) + self.eps)",
+                     "        p += lr * m_hat / (np.sqrt(v_hat) + self.eps)")
+    done = train(folder, "mlp", "--optim", "adam", "--steps", "300")
+    assert done.returncode == 1, done.stdout
+    assert "update sign?" in done.stdout and "python -m grader check adam" in done.stdout

@@ -158,3 +158,19 @@ def test_train_leaves_inputs_and_global_rng_alone(impl, rng):
     require(after["pos"] == global_rng["pos"] and np.array_equal(after["key"], global_rng["key"]),
             "train used numpy's global RNG (np.random.*): draw from the rng argument instead")
     require(not np.array_equal(model.layers[0].params["W"], W), "train did not change the weights")
+
+
+def test_train_with_an_optimizer_lets_it_take_every_step(impl, rng):
+    X, y = rng.standard_normal((9, 2)), rng.integers(0, 3, 9)
+    model = linear_model(impl, rng)
+    W = model.layers[0].params["W"].copy()
+    optimizer = impl.doubles.StepCounter(model.parameters())
+    impl.training.train(model, X, y, rng, steps=4, lr=0.5, optimizer=optimizer)
+    require(len(optimizer.seen) == 4,
+            f"train(..., steps=4, optimizer=opt) called opt.step() {len(optimizer.seen)} times, "
+            f"expected once per step")
+    assert_close('params["W"] after 4 steps whose optimizer moves nothing (with an optimizer, '
+                 'optimizer.step() replaces the SGD update)', model.layers[0].params["W"], W)
+    _, ds = softmax_loss(X @ W + model.layers[0].params["b"], y)
+    assert_close('grads["W"] when optimizer.step() is called (after model.loss of the batch)',
+                 optimizer.seen[0][0], X.T @ ds)

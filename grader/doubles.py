@@ -137,3 +137,30 @@ class HeldSGD:
     def holds_the_model_arrays(self):
         """For each parameter: is the layer's array still the very one this optimizer updates?"""
         return [layer.params[name] is p for (layer, name), p in zip(self.pairs, self.arrays)]
+
+
+class Landscape(Parameters):
+    """One parameter w on a known function, descended in the executor (one call, not one per step).
+
+        hill = impl.doubles.Landscape("rosenbrock", w=np.array([-1.5, 2.0]))
+        path = hill.descend(impl.optim.Adam(hill.pairs(), lr=0.02), 1000)   # (1000, 2)
+    """
+
+    def __init__(self, kind, w, **constants):
+        super().__init__(w=w)
+        self.kind, self.constants = kind, {k: np.asarray(v, dtype=np.float64) for k, v in constants.items()}
+
+    def gradient(self, w):
+        if self.kind == "quadratic":          # f(w) = 1/2 sum_i a_i (w_i - w*_i)**2
+            return self.constants["a"] * (w - self.constants["w_star"])
+        x, y = w                              # rosenbrock: (1 - x)**2 + 100 (y - x**2)**2
+        return np.array([-2.0 * (1.0 - x) - 400.0 * x * (y - x * x), 200.0 * (y - x * x)])
+
+    def descend(self, optimizer, steps):
+        """Set grads["w"] to the gradient at w, call optimizer.step(); w after each of ``steps``."""
+        path = np.empty((steps, self.params["w"].size))
+        for k in range(steps):
+            self.grads["w"] = self.gradient(np.array(self.params["w"], dtype=np.float64))
+            optimizer.step()
+            path[k] = self.params["w"]
+        return path

@@ -18,7 +18,8 @@ import numpy as np
 
 from . import catalog
 from .cli import Parser, UsageError, add_target, folder_of, positive
-from .fitting import OPTIM_BATCH, OPTIM_LR, OPTIM_TARGET, PRESETS, VAL_FRACTION, fit
+from .fitting import (OPTIM_BATCH, OPTIM_LR, OPTIM_STEPS, OPTIM_TARGET, PRESETS, VAL_FRACTION,
+                      default_steps, fit)
 from .implementation import Implementation
 
 INITS = ("he_normal", "he_uniform", "xavier_normal", "xavier_uniform", "small_normal")
@@ -48,7 +49,8 @@ def parser():
                    help="hidden layer sizes (mlp default: 100; none for a linear model)")
     p.add_argument("--activation", default="relu", choices=["relu", "tanh", "sigmoid", "swish"])
     p.add_argument("--init", default="he_normal", choices=INITS, help="weight initializer")
-    p.add_argument("--steps", type=positive, help="training steps (softmax/svm 300, mlp 2000)")
+    p.add_argument("--steps", type=positive,
+                   help=f"training steps (softmax/svm 300, mlp 2000; with --optim {OPTIM_STEPS})")
     p.add_argument("--lr", type=float, help="learning rate (default 1.0; with --optim, its own)")
     p.add_argument("--reg", type=float, help="L2 strength (default 1e-3)")
     p.add_argument("--points", type=at_least_two, default=100, help="points per class (3 classes)")
@@ -115,7 +117,7 @@ def main(argv):
         raise UsageError(f"--plot {args.plot}: the folder {Path(args.plot).resolve().parent} does "
                          f"not exist (nothing was trained)")
     impl = Implementation(folder_of(args))
-    steps = args.steps or PRESETS[args.pipeline]["steps"]
+    steps = args.steps or default_steps(args.pipeline, args.optim)
     options = dict(hidden=args.hidden, activation=args.activation, steps=steps, lr=args.lr,
                    reg=args.reg, seed=args.seed, points=args.points, batch_size=args.batch_size,
                    weight_init=args.init, schedule=args.schedule, validate=args.validate)

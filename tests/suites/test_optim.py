@@ -380,12 +380,8 @@ def test_sgd_momentum_converges_on_ill_conditioned_quadratic(impl, rng):
     a = np.array([1.0, 5.0, 25.0, 100.0])
     w_star, direction = rng.standard_normal(4), rng.standard_normal(4)
     w = w_star + direction / np.linalg.norm(direction)
-    holder = impl.doubles.Parameters(w=w)
-    opt = impl.optim.SGD(holder.pairs(), lr=0.01, momentum=0.9)
-    for _ in range(400):
-        fill(holder, ("grads", "w"), a * (w - w_star))      # the exact gradient at the current w
-        opt.step()
-        w = holder.params["w"]
+    bowl = impl.doubles.Landscape("quadratic", w=w, a=a, w_star=w_star)
+    w = bowl.descend(impl.optim.SGD(bowl.pairs(), lr=0.01, momentum=0.9), 400)[-1]
     distance = float(np.linalg.norm(w - w_star))
     if not distance <= 1e-6:
         raise AssertionError(
@@ -464,12 +460,8 @@ def test_adam_converges_on_ill_conditioned_quadratic(impl, rng):
     a = np.array([1.0, 5.0, 25.0, 100.0])
     w_star, direction = rng.standard_normal(4), rng.standard_normal(4)
     w = w_star + direction / np.linalg.norm(direction)
-    holder = impl.doubles.Parameters(w=w)
-    opt = impl.optim.Adam(holder.pairs(), lr=0.01)
-    for _ in range(600):
-        fill(holder, ("grads", "w"), a * (w - w_star))
-        opt.step()
-        w = holder.params["w"]
+    bowl = impl.doubles.Landscape("quadratic", w=w, a=a, w_star=w_star)
+    w = bowl.descend(impl.optim.Adam(bowl.pairs(), lr=0.01), 600)[-1]
     distance = float(np.linalg.norm(w - w_star))
     if not distance <= 1e-6:
         raise AssertionError(
@@ -478,24 +470,13 @@ def test_adam_converges_on_ill_conditioned_quadratic(impl, rng):
             f"(the reference gets there in 300 to 400 steps).")
 
 
-def rosenbrock_gradient(w):
-    """The gradient of f(x, y) = (1 - x)**2 + 100 (y - x**2)**2, whose minimum is (1, 1)."""
-    x, y = w
-    return np.array([-2.0 * (1.0 - x) - 400.0 * x * (y - x * x), 200.0 * (y - x * x)])
-
-
 @pytest.mark.exercise("adam")
 def test_adam_converges_on_rosenbrock(impl):
     # from (-1.5, 2) along the curved valley: with lr 0.02 and betas (0.9, 0.99) the
     # reference stays within 1e-2 of (1, 1) from step 765 on; without the square root
     # (m_hat / v_hat) it needs ~1500 steps, without m_hat (g / sqrt(v_hat)) it never does
-    w = np.array([-1.5, 2.0])
-    holder = impl.doubles.Parameters(w=w)
-    opt = impl.optim.Adam(holder.pairs(), lr=0.02, betas=(0.9, 0.99))
-    for _ in range(1000):
-        fill(holder, ("grads", "w"), rosenbrock_gradient(w))
-        opt.step()
-        w = holder.params["w"]
+    valley = impl.doubles.Landscape("rosenbrock", w=np.array([-1.5, 2.0]))
+    w = valley.descend(impl.optim.Adam(valley.pairs(), lr=0.02, betas=(0.9, 0.99)), 1000)[-1]
     distance = float(np.linalg.norm(w - 1.0))
     if not distance <= 1e-2:
         raise AssertionError(

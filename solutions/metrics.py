@@ -164,8 +164,8 @@ def train_early_stopping(model, X, y, X_val, y_val, rng, optimizer=None, lr=1.0,
     batch_size=batch_size, eval_every=eval_every, optimizer=optimizer), then measures
     acc_r = accuracy(predict(model, X_val), y_val) after step r * eval_every. A round
     improves when acc_r is strictly above every earlier one; then a copy of every parameter
-    is kept. Training stops after ``patience`` rounds in a row without improvement, or at
-    max_steps. Finally the best round's copies are written back into the parameter arrays
+    is kept. Training stops after ``patience`` rounds in a row without improvement, or when
+    another round would go past max_steps. Finally the best round's copies are written back into the parameter arrays
     in place (an optimizer holding them keeps working) and the model is left in training mode.
 
     Returns: best_step: int, the step of the best round; history: list of (step, acc_r)

@@ -286,6 +286,16 @@ def test_precision_recall_f1_known_answer(impl):
 
 
 @pytest.mark.exercise("confusion")
+def test_precision_recall_f1_class_seen_once(impl):
+    # class 1 is truly there once and predicted once, correctly: P = R = F1 = 1; each of the
+    # others is predicted twice and right once (1/2). A count of 1 is a denominator like any other.
+    got = call_prf(impl, np.array([0, 0, 1, 2, 2]), np.array([0, 2, 1, 2, 0]), 3)
+    for name, values in zip(PRF_NAMES, got):
+        assert_close(f"{name} of precision_recall_f1([0, 0, 1, 2, 2], [0, 2, 1, 2, 0], 3) (class 1 "
+                     f"seen and predicted once: its ratios are 1/1)", values, np.array([0.5, 1.0, 0.5]))
+
+
+@pytest.mark.exercise("confusion")
 @pytest.mark.parametrize("average", ["macro", "weighted"])
 def test_precision_recall_f1_averages(impl, average):
     got = call_prf(impl, PRF_TRUE, PRF_PRED, 3, average)
@@ -556,17 +566,19 @@ def test_early_stopping_stops_patience_rounds_after_the_best(impl, rng, counts, 
 
 
 @pytest.mark.exercise("early_stopping")
-def test_early_stopping_stops_at_max_steps(impl, rng):
+@pytest.mark.parametrize("max_steps", [24, 27])
+def test_early_stopping_stops_at_max_steps(impl, rng, max_steps):
     counts, eval_every = [1, 2, 3, 4, 5, 6], 4
     params = trajectory(0.5, eval_every, len(counts) + 2)
     X_val, y_val, m = scripted_validation(rng, params, counts + [7, 8])
     model, _, _ = es_model(impl, rng)
     best_step, history = impl.metrics.train_early_stopping(
-        model, ES_X, ES_Y, X_val, y_val, rng, lr=0.5, max_steps=24, eval_every=eval_every,
+        model, ES_X, ES_Y, X_val, y_val, rng, lr=0.5, max_steps=max_steps, eval_every=eval_every,
         patience=2)
-    name = "train_early_stopping(max_steps=24, eval_every=4) while the accuracy keeps rising"
+    name = f"train_early_stopping(max_steps={max_steps}, eval_every=4) while the accuracy keeps rising"
     early_stopping_history(history, eval_every, [c / m for c in counts], name)
-    require(len(history) == 6, f"{name}: {len(history)} rounds ran, expected 6 (24 steps).")
+    require(len(history) == 6, f"{name}: {len(history)} rounds ran, expected 6 (24 steps: a "
+                               f"seventh round would end at step 28, past max_steps).")
     require(best_step == 24, f"{name}: best_step {best_step!r}, expected 24 (the last round).")
 
 

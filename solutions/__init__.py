@@ -1,7 +1,7 @@
 """Sophia: neural networks from scratch in numpy.
 
 Modules, in teaching order: initializers, losses, numgrad, layers, activations,
-models, training, then part 2: optim, metrics (validate holds the input checks
+models, training, then part 2: optim, metrics (inputs holds the input checks
 every module shares).
 Each student-written body sits between BEGIN/END SOLUTION markers; the
 exercises package is generated from this one by ``python -m grader build-exercises``.

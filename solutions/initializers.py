@@ -5,7 +5,7 @@ weight is (F, C, kh, kw), with fan_in = C*kh*kw and fan_out = F*kh*kw.
 """
 import numpy as np
 
-from .validate import check_rng, check_shape
+from .inputs import check_rng, check_shape
 
 
 def zeros(shape, dtype=np.float64):

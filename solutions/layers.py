@@ -11,7 +11,7 @@ train/eval behaviour for the layers that have one. Neither modifies its input
 import numpy as np
 
 from .initializers import he_normal
-from .validate import check_features, check_rng, check_same_shape
+from .inputs import check_features, check_rng, check_same_shape
 
 
 class Layer:

@@ -5,7 +5,7 @@ modifies its inputs; every gradient has the dtype of what it differentiates.
 """
 import numpy as np
 
-from .validate import as_float_array, check_scores_labels
+from .inputs import as_float_array, check_scores_labels
 
 
 def softmax_cross_entropy(scores, y):

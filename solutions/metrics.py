@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 from .training import accuracy, predict, train
-from .validate import check_features, check_labels, check_rng
+from .inputs import check_features, check_labels, check_rng
 
 
 def _check_fraction(fraction, n, where):

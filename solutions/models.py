@@ -13,7 +13,7 @@ from . import initializers
 from .activations import ReLU, Sigmoid, Swish, Tanh
 from .layers import Linear
 from .losses import hinge_loss, l1_regularization, l2_regularization, softmax_cross_entropy
-from .validate import check_features, check_labels
+from .inputs import check_features, check_labels
 
 ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, "swish": Swish}
 PENALTIES = {"l2": l2_regularization, "l1": l1_regularization}

@@ -9,7 +9,7 @@ epoch) uses a fresh permutation from ``rng``, applied to X and y together.
 """
 import numpy as np
 
-from .validate import as_float_array, check_features, check_labels, check_rng
+from .inputs import as_float_array, check_features, check_labels, check_rng
 
 
 class History:

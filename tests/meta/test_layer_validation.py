@@ -1,6 +1,6 @@
 """Kit self-tests: bad input to a layer raises an error that names the layer and the shapes.
 
-These check the given validation code (solutions/validate.py), not an exercise,
+These check the given validation code (solutions/inputs.py), not an exercise,
 so they carry no ``exercise`` marker and score nothing.
 """
 import re

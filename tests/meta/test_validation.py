@@ -2,7 +2,7 @@
 names the function and what was expected against what was given.
 
 These run against the package under test (the reference solutions by default);
-the checks in validate.py sit outside the student's blocks, so they hold for the
+the checks in inputs.py sit outside the student's blocks, so they hold for the
 stubs too.  They carry no exercise marker: they earn no points.
 """
 import re
@@ -118,10 +118,10 @@ def test_initializer_rejects_bad_shape(impl, fn, shape, message):
 def test_good_input_is_accepted(impl):
     """The checks above must not reject valid input: lists, float32, uint labels."""
     scores, y = good_scores()
-    impl.module("validate").check_scores_labels(scores.astype(np.float32), y.astype(np.uint8), "f")
-    impl.module("validate").check_scores_labels(scores.tolist(), y.tolist(), "f")
-    assert impl.module("validate").check_shape([4, 3], "f") == (4, 3)
-    impl.module("validate").check_rng(np.random.default_rng(0), "f")
+    impl.module("inputs").check_scores_labels(scores.astype(np.float32), y.astype(np.uint8), "f")
+    impl.module("inputs").check_scores_labels(scores.tolist(), y.tolist(), "f")
+    assert impl.module("inputs").check_shape([4, 3], "f") == (4, 3)
+    impl.module("inputs").check_rng(np.random.default_rng(0), "f")
 
 
 @pytest.mark.parametrize("loss", ["softmax_cross_entropy", "hinge_loss"])

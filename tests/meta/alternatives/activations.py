@@ -5,7 +5,7 @@ Each keeps what its backward needs in ``self.cache``; none has parameters.
 import numpy as np
 
 from .layers import Layer
-from .validate import as_float_array, check_features, check_same_shape
+from .inputs import as_float_array, check_features, check_same_shape
 
 
 class Activation(Layer):

@@ -8,7 +8,7 @@ uses the student's version to grade anything else.
 """
 import numpy as np
 
-from .validate import as_float_array
+from .inputs import as_float_array
 
 
 def numerical_gradient(f, x, h=1e-5):

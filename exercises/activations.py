@@ -4,8 +4,8 @@ Each keeps what its backward needs in ``self.cache``; none has parameters.
 """
 import numpy as np
 
-from .layers import Layer
 from .inputs import as_float_array, check_features, check_same_shape
+from .layers import Layer
 
 
 class Activation(Layer):

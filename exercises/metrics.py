@@ -10,8 +10,8 @@ import warnings
 
 import numpy as np
 
-from .training import accuracy, predict, train
 from .inputs import check_features, check_labels, check_rng
+from .training import accuracy, predict, train
 
 
 def _check_fraction(fraction, n, where):
@@ -135,8 +135,9 @@ def train_early_stopping(model, X, y, X_val, y_val, rng, optimizer=None, lr=1.0,
     acc_r = accuracy(predict(model, X_val), y_val) after step r * eval_every. A round
     improves when acc_r is strictly above every earlier one; then a copy of every parameter
     is kept. Training stops after ``patience`` rounds in a row without improvement, or when
-    another round would go past max_steps. Finally the best round's copies are written back into the parameter arrays
-    in place (an optimizer holding them keeps working) and the model is left in training mode.
+    another round would go past max_steps. Finally the best round's copies are written back
+    into the parameter arrays in place (an optimizer holding them keeps working) and the
+    model is left in training mode.
 
     Returns: best_step: int, the step of the best round; history: list of (step, acc_r)
     """

@@ -86,9 +86,9 @@ def draw_confusion(ax, matrix):
 
 
 def save_comparison_plot(path, losses, title, window=25):
-    """Write one PNG: each optimizer's loss per step (a moving average over ``window`` steps).
+    """Write one PNG: each run's loss per step (a moving average over ``window`` steps).
 
-    Inputs:  losses: {name: list of floats, one per step}; title: what was trained
+    Inputs:  losses: {name: list of floats, one per step}; title: what was compared
     """
     fig = Figure(figsize=(8, 5), dpi=100)
     FigureCanvasAgg(fig)
@@ -105,7 +105,7 @@ def save_comparison_plot(path, losses, title, window=25):
     ax.set_ylabel(f"batch loss (mean over {window} steps)")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=9)
-    ax.set_title(f"optimizers compared: {title}", fontsize=10)
+    ax.set_title(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path)
     return path

@@ -18,8 +18,16 @@ import numpy as np
 
 from . import catalog
 from .cli import Parser, UsageError, add_target, folder_of, positive
-from .fitting import (OPTIM_BATCH, OPTIM_LR, OPTIM_STEPS, OPTIM_TARGET, PRESETS, VAL_FRACTION,
-                      default_steps, fit)
+from .fitting import (
+    OPTIM_LR,
+    OPTIM_STEPS,
+    OPTIM_TARGET,
+    PRESETS,
+    VAL_FRACTION,
+    default_batch,
+    default_steps,
+    fit,
+)
 from .implementation import Implementation
 
 INITS = ("he_normal", "he_uniform", "xavier_normal", "xavier_uniform", "small_normal")
@@ -40,14 +48,26 @@ def at_least_two(text):
     return value
 
 
+def probability(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1), got '{text}'")
+    return value
+
+
 def parser():
     p = Parser(prog="python -m grader train",
                description="Train your network on the spirals (CS231n).")
     p.add_argument("pipeline", choices=sorted(PRESETS),
-                   help="Linear > Softmax, Linear > SVM, or an MLP")
+                   help="Linear > Softmax, Linear > SVM, an MLP, or deep: four sigmoid layers "
+                        "with BatchNorm")
     p.add_argument("--hidden", type=positive, nargs="*", metavar="H",
                    help="hidden layer sizes (mlp default: 100; none for a linear model)")
-    p.add_argument("--activation", default="relu", choices=["relu", "tanh", "sigmoid", "swish"])
+    p.add_argument("--activation", choices=["relu", "tanh", "sigmoid", "swish"],
+                   help="hidden activation (default relu; deep: sigmoid)")
     p.add_argument("--init", default="he_normal", choices=INITS, help="weight initializer")
     p.add_argument("--steps", type=positive,
                    help=f"training steps (softmax/svm 300, mlp 2000; with --optim {OPTIM_STEPS})")
@@ -65,6 +85,18 @@ def parser():
     p.add_argument("--validate", action="store_true",
                    help="hold out 20 %% of the points (your train_val_split, stratified), report "
                         "precision/recall/F1 and the confusion matrix on them")
+    norms = p.add_mutually_exclusive_group()
+    norms.add_argument("--batchnorm", dest="norm", action="store_const", const="batchnorm",
+                       default="preset",
+                       help="your BatchNorm1d after every hidden Linear (deep: the default)")
+    norms.add_argument("--layernorm", dest="norm", action="store_const", const="layernorm",
+                       help="your LayerNorm after every hidden Linear")
+    norms.add_argument("--no-norm", dest="norm", action="store_const", const=None,
+                       help="no normalization layer")
+    norms.add_argument("--compare-norm", action="store_true",
+                       help="train without and with BatchNorm: one loss curve each")
+    p.add_argument("--dropout", type=probability, default=0.0, metavar="P",
+                   help="your Dropout(P) after every hidden activation")
     add_target(p)          # --impl/--submission, and --seed: the seed of the data and weights
     p.add_argument("--plot", metavar="FILE",
                    help="write the decision boundary and loss curve as PNG")
@@ -83,16 +115,21 @@ def missing_exercise(error):
 
 def watchdog(steps, update_exercise):
     """on_step(step, loss): prints progress, raises Diverged on a loss that explodes or rises."""
-    every, first = max(1, steps // 10), []
+    every, first, lowest = max(1, steps // 10), [], [math.inf]
 
     def on_step(step, loss):
         if not first:
             first.append(loss)
+        lowest[0] = min(lowest[0], loss)
         if not math.isfinite(loss) or loss > 1000 * max(1.0, first[0]):
             raise Diverged(f"the loss diverged (loss {loss:.4g} at step {step}, {first[0]:.4g} at "
                            f"step 1): lower --lr, or check your gradients "
                            f"(python -m grader check sequential)")
         if step >= RISING_AFTER and loss > 1.5 * first[0]:
+            if lowest[0] < 0.5 * first[0]:          # it learned, then blew up: steps too large
+                raise Diverged(f"the loss rose again (loss {loss:.4g} at step {step}, after "
+                               f"{lowest[0]:.4g}; {first[0]:.4g} at step 1): the steps are too "
+                               f"large for this model: lower --lr")
             raise Diverged(f"the loss rises (loss {loss:.4g} at step {step}, {first[0]:.4g} at step 1): "
                            f"update sign? each step must move every parameter against its gradient "
                            f"(python -m grader check {update_exercise})")
@@ -110,6 +147,17 @@ def update_exercise(optim):
     return owner.id
 
 
+def runs_of(args):
+    """[(label, fit options)]: one run, or one per optimizer (--optim all), or without and with
+    BatchNorm (--compare-norm)."""
+    if args.optim == "all":
+        return [(name, {"optim": name}) for name in OPTIM_LR]
+    if args.compare_norm:
+        return [(norm or "no norm", {"optim": args.optim, "norm": norm})
+                for norm in (None, "batchnorm")]
+    return [(None, {"optim": args.optim, "norm": args.norm})]
+
+
 def main(argv):
     """python -m grader train PIPELINE [options]: the exit status."""
     args = parser().parse_args(argv)
@@ -117,41 +165,41 @@ def main(argv):
         raise UsageError(f"--plot {args.plot}: the folder {Path(args.plot).resolve().parent} does "
                          f"not exist (nothing was trained)")
     impl = Implementation(folder_of(args))
-    steps = args.steps or default_steps(args.pipeline, args.optim)
-    options = dict(hidden=args.hidden, activation=args.activation, steps=steps, lr=args.lr,
-                   reg=args.reg, seed=args.seed, points=args.points, batch_size=args.batch_size,
-                   weight_init=args.init, schedule=args.schedule, validate=args.validate)
-    names = list(OPTIM_LR) if args.optim == "all" else [args.optim]
+    options = dict(hidden=args.hidden, activation=args.activation, lr=args.lr, reg=args.reg,
+                   seed=args.seed, points=args.points, batch_size=args.batch_size,
+                   weight_init=args.init, schedule=args.schedule, validate=args.validate,
+                   dropout=args.dropout)
     if args.optim == "all" and args.reg is None:
         options["reg"] = 0.0     # the curves compare optimization, not the penalty's floor
     results = {}
-    for name in names:
-        batch = args.batch_size or (OPTIM_BATCH if name else None)
+    for label, run in runs_of(args):
+        steps = args.steps or default_steps(args.pipeline, run["optim"])
+        batch = args.batch_size or default_batch(args.pipeline, run["optim"])
         batch = "full batch" if not batch or batch >= 3 * args.points else f"batches of {batch}"
-        how = f", {name}" + (f" with a {args.schedule} schedule" if args.schedule != "constant" else "") \
-            if name else ""
+        how = "".join(f", {part}" for part in (run["optim"], label if args.compare_norm else None) if part)
+        how += f" with a {args.schedule} schedule" if args.schedule != "constant" and run["optim"] else ""
         where = f"{3 * args.points} spiral points" + (f" less {VAL_FRACTION:.0%} held out"
                                                      if args.validate else "")
         print(f"training {args.pipeline} on {where}, {steps} steps, "
               f"{batch}{how} ({impl.folder})", flush=True)
         try:
             with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported by on_step
-                results[name] = fit(impl, args.pipeline, optim=name,
-                                    on_step=watchdog(steps, update_exercise(name)), **options)
+                results[label] = fit(impl, args.pipeline, steps=steps, **run, **options,
+                                     on_step=watchdog(steps, update_exercise(run["optim"])))
         except NotImplementedError as error:
             print(missing_exercise(error), flush=True)
             return 1
         except Diverged as error:
             print(str(error), flush=True)
             return 1
-        result = results[name]
+        result = results[label]
         print(f"{result.description}: trained in {result.seconds:.2f} s", flush=True)
         if args.validate:
             from .classification import classification_report
             print(classification_report(impl, result), flush=True)
-    if args.optim == "all":
+    if len(results) > 1:
         return compare(args, results)
-    result = results[args.optim]
+    result = results[None]
     if args.plot:
         from .plots import save_training_plot
         predict = functools.partial(impl.training.predict, result.model)
@@ -168,15 +216,16 @@ def main(argv):
 
 
 def compare(args, results):
-    """--optim all: one line per optimizer, their loss curves in one picture."""
+    """--optim all or --compare-norm: one line per run, their loss curves in one picture."""
     width = max(len(name) for name in results)
     for name, result in results.items():
         print(f"{name:<{width}}  accuracy {result.accuracy:.3f}  final loss "
               f"{result.history.loss[-1]:.4f}  {result.seconds:.2f} s", flush=True)
     if args.plot:
         from .plots import save_comparison_plot
+        what = "optimizers" if args.optim == "all" else "normalizations"
         save_comparison_plot(args.plot, {name: r.history.loss for name, r in results.items()},
-                             f"{next(iter(results.values())).description} on the spirals")
+                             f"{what} compared: {next(iter(results.values())).description}")
         print(f"wrote {args.plot}", flush=True)
     best = max(results, key=lambda name: results[name].accuracy)
     worst = min(results, key=lambda name: results[name].accuracy)

@@ -24,8 +24,8 @@ def check_features(x, where, ndim, features="D", name="x"):
     """
     x = as_float_array(x, name, where)
     if x.ndim != ndim:
-        expected = f"(N, {features})" if ndim == 2 else f"{ndim} dimensions"
-        raise ValueError(f"{where}: {name} must have shape {expected}, got shape {x.shape}")
+        expected = f"shape (N, {features})" if ndim == 2 else f"{ndim} dimensions"
+        raise ValueError(f"{where}: {name} must have {expected}, got shape {x.shape}")
     if isinstance(features, int) and x.shape[-1] != features:
         raise ValueError(
             f"{where}: {name} must have {features} features in its last axis "

@@ -45,7 +45,7 @@ def test_train_options(tmp_path):
                  "--lr", "0.5", "--reg", "0", "--seed", "3", "--points", "50", "--batch-size", "32",
                  "--init", "xavier_normal")
     assert done.returncode == 0, done.stderr
-    assert "Linear(20) > Tanh > Linear(20) > Tanh > Linear > Softmax" in done.stdout
+    assert "[Linear(20) > Tanh] × 2 > Linear > Softmax" in done.stdout
     assert final_accuracy(done.stdout) > 0.6
 
 
@@ -97,7 +97,8 @@ def test_train_with_adam_reaches_its_target_and_validates(tmp_path):
     report = re.search(r"validation: 60 held-out points \(20%, stratified\), accuracy (\d\.\d+)\n"
                        r" +class +precision +recall +f1 +support\n((?: +\d .*\n){3})"
                        r" +macro .*\n *weighted .*\n"
-                       r"confusion matrix \(rows: true class, columns: predicted\):\n((?: +\d+ +\d+ +\d+\n){3})",
+                       r"confusion matrix \(rows: true class, columns: predicted\):\n"
+                       r"((?: +\d+ +\d+ +\d+\n){3})",
                        done.stdout)
     assert report, done.stdout
     assert float(report.group(1)) >= 0.9
@@ -126,3 +127,31 @@ def test_a_rising_loss_with_an_optimizer_names_its_exercise(tmp_path):
     done = train(folder, "mlp", "--optim", "adam", "--steps", "300")
     assert done.returncode == 1, done.stdout
     assert "update sign?" in done.stdout and "python -m grader check adam" in done.stdout
+
+
+def test_train_with_batchnorm_and_dropout():
+    done = train("solutions", "mlp", "--batchnorm", "--dropout", "0.2", "--steps", "300")
+    assert done.returncode == 0, done.stderr
+    assert "Linear(100) > BatchNorm1d > ReLU > Dropout > Linear > Softmax: trained in" in done.stdout
+    assert final_accuracy(done.stdout) >= 0.9, done.stdout
+    done = train("solutions", "mlp", "--layernorm", "--lr", "0.3", "--steps", "300")
+    assert done.returncode == 0 and "Linear(100) > LayerNorm > ReLU > Linear" in done.stdout, done.stdout
+    done = train("solutions", "mlp", "--dropout", "1.5")
+    assert done.returncode == 2 and "expected a probability in [0, 1), got '1.5'" in done.stderr
+
+
+def test_deep_sigmoid_network_trains_with_batchnorm_only(tmp_path):
+    png = tmp_path / "norm.png"
+    done = train("solutions", "deep", "--compare-norm", "--plot", str(png))
+    assert done.returncode == 0, done.stderr
+    runs = dict(re.findall(r"^(no norm|batchnorm) +accuracy (\d\.\d{3})", done.stdout, re.M))
+    assert float(runs["batchnorm"]) >= 0.95 and float(runs["no norm"]) <= 0.8, done.stdout
+    assert "[Linear(32) > BatchNorm1d > Sigmoid] × 4 > Linear > Softmax: trained in" in done.stdout
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_loss_that_falls_then_blows_up_asks_for_a_lower_lr():
+    done = train("solutions", "mlp", "--layernorm")        # lr 1.0 is too large with LayerNorm here
+    assert done.returncode == 1, done.stdout
+    assert "the loss rose again" in done.stdout and "lower --lr" in done.stdout
+    assert "update sign?" not in done.stdout

@@ -47,3 +47,8 @@ def test_milestone_mlp_on_spirals(impl):
 @pytest.mark.exercise("milestone_adam")
 def test_milestone_mlp_with_adam_on_spirals(impl):
     train_to_target(impl, "mlp", optim="adam")
+
+
+@pytest.mark.exercise("milestone_batchnorm")
+def test_milestone_deep_sigmoid_network_with_batchnorm(impl):
+    train_to_target(impl, "deep")

@@ -11,12 +11,15 @@ import numpy as np
 
 from . import initializers
 from .activations import ReLU, Sigmoid, Swish, Tanh
+from .dropout import Dropout
+from .inputs import check_features, check_labels
 from .layers import Linear
 from .losses import hinge_loss, l1_regularization, l2_regularization, softmax_cross_entropy
-from .inputs import check_features, check_labels
+from .normalization import BatchNorm1d, LayerNorm
 
 ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, "swish": Swish}
 PENALTIES = {"l2": l2_regularization, "l1": l1_regularization}
+NORMALIZATIONS = {"batchnorm": BatchNorm1d, "layernorm": LayerNorm}
 INITIALIZERS = ("he_normal", "he_uniform", "xavier_normal", "xavier_uniform", "small_normal")
 
 
@@ -211,3 +214,28 @@ def build_mlp(in_features, hidden_sizes, n_classes, rng, activation="relu", head
     heads = {"softmax": SoftmaxHead, "svm": SVMHead}
     return Sequential(layers, heads[head](), reg=reg, penalty=penalty)
     # END SOLUTION
+
+
+def add_normalization_and_dropout(model, rng, norm=None, dropout=0.0):
+    """A Sequential with ``norm`` ("batchnorm" or "layernorm") after every hidden Linear (before
+    its activation), and Dropout(dropout, rng) after every hidden activation (when dropout > 0).
+
+    Given code, for part 2: build_mlp(...) builds the network, this adds the layers, e.g.
+    Linear > BatchNorm1d > ReLU > Dropout > Linear > head. The last Linear gets neither.
+    """
+    if norm is not None and norm not in NORMALIZATIONS:
+        raise ValueError(f"add_normalization_and_dropout: norm must be None or one of "
+                         f"{sorted(NORMALIZATIONS)}, got {norm!r}")
+    if not (isinstance(dropout, (int, float)) and 0 <= dropout < 1):
+        raise ValueError(f"add_normalization_and_dropout: dropout must lie in [0, 1), got {dropout!r}")
+    linears = [i for i, layer in enumerate(model.layers) if isinstance(layer, Linear)]
+    layers = []
+    for i, layer in enumerate(model.layers):
+        layers.append(layer)
+        hidden = linears and i < linears[-1]
+        if isinstance(layer, Linear) and hidden and norm:
+            W = layer.params["W"]
+            layers.append(NORMALIZATIONS[norm](W.shape[1], dtype=W.dtype))
+        elif not isinstance(layer, Linear) and hidden and dropout:
+            layers.append(Dropout(dropout, rng))
+    return Sequential(layers, model.head, reg=model.reg, penalty=model.penalty)

@@ -70,7 +70,7 @@ def parser():
                    help="hidden activation (default relu; deep: sigmoid)")
     p.add_argument("--init", default="he_normal", choices=INITS, help="weight initializer")
     p.add_argument("--steps", type=positive,
-                   help=f"training steps (softmax/svm 300, mlp 2000; with --optim {OPTIM_STEPS})")
+                   help=f"training steps (softmax/svm 300, mlp 1000, deep 600; with --optim {OPTIM_STEPS})")
     p.add_argument("--lr", type=float, help="learning rate (default 1.0; with --optim, its own)")
     p.add_argument("--reg", type=float, help="L2 strength (default 1e-3)")
     p.add_argument("--points", type=at_least_two, default=100, help="points per class (3 classes)")

@@ -109,3 +109,58 @@ def save_comparison_plot(path, losses, title, window=25):
     fig.tight_layout()
     fig.savefig(path)
     return path
+
+
+def save_cnn_plot(path, model, history, X_val, y_val, labels, title):
+    """Write one PNG for a CNN: the first layer's filters, its feature maps for one held-out
+    image, the loss curve, and held-out images the model gets wrong (true -> predicted).
+
+    Inputs:  model: a Sequential whose layers[0] is a Conv2d and layers[1] its activation;
+             X_val: (N, 1, H, W); y_val, labels: (N,) true and predicted classes
+    """
+    W = np.asarray(model.layers[0].params["W"])                      # (F, 1, KH, KW)
+    x = X_val[:1]
+    maps = np.asarray(model.layers[1].forward(model.layers[0].forward(x)))[0]     # (F, H, W)
+    wrong = np.flatnonzero(labels != y_val)[:8]
+    fig = Figure(figsize=(13, 7.8), dpi=100)
+    FigureCanvasAgg(fig)
+    heading, top, bottom = fig.subfigures(3, 1, height_ratios=[0.08, 1, 1])
+    heading.suptitle(title, fontsize=11)
+    left, right = top.subfigures(1, 2, width_ratios=[1, 1.3])
+    _tiles(left, W[:, 0], f"first-layer filters ({W.shape[0]} of {W.shape[2]}×{W.shape[3]})",
+           cmap="RdBu_r", symmetric=True)
+    _tiles(right, np.concatenate([x[:1, 0], maps]),
+           f"a held-out digit ({int(y_val[0])}) and its {len(maps)} feature maps after ReLU")
+    curve, errors = bottom.subfigures(1, 2, width_ratios=[1.2, 1])
+    ax = curve.subplots()
+    loss = np.asarray(history.loss, dtype=float)
+    ax.plot(np.arange(1, len(loss) + 1), loss, color="#333333", linewidth=1)
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("batch loss")
+    ax.grid(alpha=0.3, which="both")
+    ax.set_title(f"training loss over {len(loss)} steps (final {loss[-1]:.4f})", fontsize=10)
+    if len(wrong):
+        _tiles(errors, X_val[wrong, 0], f"{len(np.flatnonzero(labels != y_val))} held-out digits "
+               f"wrong of {len(y_val)}: true > predicted",
+               names=[f"{int(y_val[i])} > {int(labels[i])}" for i in wrong], columns=4)
+    else:
+        errors.suptitle("every held-out digit right", fontsize=10)
+    fig.savefig(path)
+    return path
+
+
+def _tiles(subfigure, images, title, cmap="gray", symmetric=False, names=None, columns=None):
+    """Small images in a grid on ``subfigure``, without axes."""
+    columns = columns or int(np.ceil(np.sqrt(len(images))))
+    rows = int(np.ceil(len(images) / columns))
+    axes = np.atleast_1d(subfigure.subplots(rows, columns)).ravel()
+    limit = float(np.abs(images).max()) or 1.0
+    for k, ax in enumerate(axes):
+        ax.axis("off")
+        if k < len(images):
+            bounds = {"vmin": -limit, "vmax": limit} if symmetric else {}
+            ax.imshow(images[k], cmap=cmap, **bounds)
+            if names:
+                ax.set_title(names[k], fontsize=8)
+    subfigure.suptitle(title, fontsize=10)

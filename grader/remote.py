@@ -30,6 +30,14 @@ class NotRun(Overrun):
     """The check was not run: its exercise already lost LOST_LIMIT executors."""
 
 
+class TooSlow(Overrun):
+    """A check's own verdict on code it timed (``cpu_used``): the values are right, the time is
+    not; the message says by how much."""
+
+    def __init__(self, message):
+        super().__init__("too_slow", f"values right, too slow: {message}")
+
+
 DOUBLES = "grader.doubles"
 
 
@@ -177,3 +185,10 @@ def errstate(package, **settings):
 def global_rng_state(package):
     """numpy's global RNG state in the executor of ``package`` (the stand-in ``impl``)."""
     return package._executor.peer.request("global_rng")
+
+
+def cpu_used(package):
+    """(CPU seconds the executor of ``package`` has used in this check so far, the check's budget):
+    what the grader charges, read from the kernel, to time the code under test in a check."""
+    executor = package._executor
+    return executor.cpu() - executor.meter.started_cpu, executor.meter.budget

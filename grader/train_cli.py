@@ -19,6 +19,7 @@ import numpy as np
 from . import catalog
 from .cli import Parser, UsageError, add_target, folder_of, positive
 from .fitting import (
+    DIGITS_HELD_OUT,
     OPTIM_LR,
     OPTIM_STEPS,
     OPTIM_TARGET,
@@ -27,6 +28,7 @@ from .fitting import (
     default_batch,
     default_steps,
     fit,
+    fit_cnn,
 )
 from .implementation import Implementation
 
@@ -62,8 +64,8 @@ def parser():
     p = Parser(prog="python -m grader train",
                description="Train your network on the spirals (CS231n).")
     p.add_argument("pipeline", choices=sorted(PRESETS),
-                   help="Linear > Softmax, Linear > SVM, an MLP, or deep: four sigmoid layers "
-                        "with BatchNorm")
+                   help="Linear > Softmax, Linear > SVM, an MLP, deep: four sigmoid layers "
+                        "with BatchNorm (all on the spirals), or cnn: a CNN on the digits")
     p.add_argument("--hidden", type=positive, nargs="*", metavar="H",
                    help="hidden layer sizes (mlp default: 100; none for a linear model)")
     p.add_argument("--activation", choices=["relu", "tanh", "sigmoid", "swish"],
@@ -165,6 +167,8 @@ def main(argv):
         raise UsageError(f"--plot {args.plot}: the folder {Path(args.plot).resolve().parent} does "
                          f"not exist (nothing was trained)")
     impl = Implementation(folder_of(args))
+    if args.pipeline == "cnn":
+        return train_cnn(args, impl)
     options = dict(hidden=args.hidden, activation=args.activation, lr=args.lr, reg=args.reg,
                    seed=args.seed, points=args.points, batch_size=args.batch_size,
                    weight_init=args.init, schedule=args.schedule, validate=args.validate,
@@ -212,6 +216,38 @@ def main(argv):
     target = OPTIM_TARGET if args.optim else PRESETS[args.pipeline]["target"]
     print(f"accuracy: {result.accuracy:.3f} (the milestone asks for {target:g}: "
           f"{'reached' if result.accuracy >= target else 'not yet'})", flush=True)
+    return 0
+
+
+def train_cnn(args, impl):
+    """python -m grader train cnn: build_cnn on the digits with your Adam, judged on held-out digits."""
+    preset = PRESETS["cnn"]
+    steps = args.steps or preset["steps"]
+    print(f"training cnn on {1797 - DIGITS_HELD_OUT} digits ({DIGITS_HELD_OUT} held out), {steps} "
+          f"steps, batches of {args.batch_size or preset['batch']}, {preset['optim']} "
+          f"({impl.folder})", flush=True)
+    try:
+        result = fit_cnn(impl, steps=steps, lr=args.lr, seed=args.seed, batch_size=args.batch_size,
+                         batchnorm=args.norm == "batchnorm",
+                         on_step=watchdog(steps, update_exercise(preset["optim"])))
+    except NotImplementedError as error:
+        print(missing_exercise(error), flush=True)
+        return 1
+    except Diverged as error:
+        print(str(error), flush=True)
+        return 1
+    print(f"{result.description}: trained in {result.seconds:.2f} s; training accuracy "
+          f"{result.accuracy:.3f}, validation accuracy {result.val_accuracy:.3f} on "
+          f"{len(result.y_val)} held-out digits", flush=True)
+    if args.plot:
+        from .plots import save_cnn_plot
+        labels = impl.training.predict(result.model, result.X_val)
+        save_cnn_plot(args.plot, result.model, result.history, result.X_val, result.y_val, labels,
+                      result.description)
+        print(f"wrote {args.plot}", flush=True)
+    target = preset["target"]
+    print(f"accuracy: {result.val_accuracy:.3f} (the milestone asks for {target:g}: "
+          f"{'reached' if result.val_accuracy >= target else 'not yet'})", flush=True)
     return 0
 
 

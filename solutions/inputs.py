@@ -33,6 +33,16 @@ def check_features(x, where, ndim, features="D", name="x"):
     return x
 
 
+def check_batch(x, where, name="x"):
+    """Check a batch of examples: a float array of shape (N, ...), at least two dimensions
+    ((N, D) for an MLP, (N, C, H, W) for a CNN)."""
+    x = as_float_array(x, name, where)
+    if x.ndim < 2:
+        raise ValueError(f"{where}: {name} must have shape (N, D) or (N, C, H, W), "
+                         f"got shape {x.shape}")
+    return x
+
+
 def check_same_shape(dout, shape, where, name="dout"):
     """Check an upstream gradient: a float array of exactly ``shape``."""
     if shape is None:

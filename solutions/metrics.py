@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from .inputs import check_features, check_labels, check_rng
+from .inputs import check_batch, check_labels, check_rng
 from .training import accuracy, predict, train
 
 
@@ -145,7 +145,7 @@ def batched_accuracy(model, X, y, batch_size):
     Inputs:  model: a Sequential; X: (N, D) float; y: (N,) int; batch_size: int >= 1
     Returns: float, equal to accuracy(predict(model, X), y)
     """
-    X = check_features(X, "batched_accuracy", ndim=2, name="X")
+    X = check_batch(X, "batched_accuracy", name="X")
     y = check_labels(y, len(X), "batched_accuracy", f" to match X {X.shape}")
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batched_accuracy: batch_size must be an int >= 1, got {batch_size!r}")
@@ -171,7 +171,7 @@ def train_early_stopping(model, X, y, X_val, y_val, rng, optimizer=None, lr=1.0,
 
     Returns: best_step: int, the step of the best round; history: list of (step, acc_r)
     """
-    X_val = check_features(X_val, "train_early_stopping", ndim=2, name="X_val")
+    X_val = check_batch(X_val, "train_early_stopping", name="X_val")
     check_labels(y_val, len(X_val), "train_early_stopping", f" to match X_val {X_val.shape}")
     if patience < 1 or eval_every < 1 or max_steps < eval_every:
         raise ValueError(f"train_early_stopping: need patience >= 1 and max_steps >= eval_every "

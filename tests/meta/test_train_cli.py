@@ -155,3 +155,16 @@ def test_a_loss_that_falls_then_blows_up_asks_for_a_lower_lr():
     assert done.returncode == 1, done.stdout
     assert "the loss rose again" in done.stdout and "lower --lr" in done.stdout
     assert "update sign?" not in done.stdout
+
+
+def test_train_cnn_on_the_digits_reaches_its_target_and_draws_what_it_learned(tmp_path):
+    png = tmp_path / "cnn.png"
+    done = train("solutions", "cnn", "--plot", str(png))
+    assert done.returncode == 0, done.stderr
+    assert "training cnn on 1437 digits (360 held out)" in done.stdout
+    assert ("Conv2d(16, 3×3) > ReLU > MaxPool2d > Conv2d(32, 3×3) > ReLU > MaxPool2d > Flatten > "
+            "Linear > Softmax: trained in") in done.stdout
+    assert final_accuracy(done.stdout) >= 0.95, done.stdout
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 40_000
+    done = train("exercises", "cnn")
+    assert done.returncode == 1 and "not written yet" in done.stdout, done.stdout

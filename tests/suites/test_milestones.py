@@ -9,8 +9,15 @@ import time
 import numpy as np
 import pytest
 
-from grader.fitting import OPTIM_TARGET, PRESETS, fit
+from grader.fitting import OPTIM_TARGET, PRESETS, fit, fit_cnn
 from tests.trusted_models import require
+
+
+def require_falling_loss(history):
+    require(len(history.loss) >= 2 and np.isfinite(history.loss[-1]),
+            f"the training loss ended at {history.loss[-1] if history.loss else None}")
+    require(history.loss[-1] < history.loss[0],
+            f"the loss did not fall: {history.loss[0]:.4f} at step 1, {history.loss[-1]:.4f} at the end")
 
 
 def train_to_target(impl, pipeline, optim=None):
@@ -18,10 +25,7 @@ def train_to_target(impl, pipeline, optim=None):
     result = fit(impl, pipeline, weight_init=impl.doubles.he_gaussian, optim=optim)
     seconds = time.perf_counter() - started
     history = result.history
-    require(len(history.loss) >= 2 and np.isfinite(history.loss[-1]),
-            f"the training loss ended at {history.loss[-1] if history.loss else None}")
-    require(history.loss[-1] < history.loss[0],
-            f"the loss did not fall: {history.loss[0]:.4f} at step 1, {history.loss[-1]:.4f} at the end")
+    require_falling_loss(history)
     target = OPTIM_TARGET if optim else PRESETS[pipeline]["target"]
     require(result.accuracy >= target,
             f"{result.description}: training accuracy {result.accuracy:.3f} after {len(history.loss)} "
@@ -52,3 +56,18 @@ def test_milestone_mlp_with_adam_on_spirals(impl):
 @pytest.mark.exercise("milestone_batchnorm")
 def test_milestone_deep_sigmoid_network_with_batchnorm(impl):
     train_to_target(impl, "deep")
+
+
+@pytest.mark.exercise("milestone_cnn")
+def test_milestone_cnn_on_digits(impl):
+    # build_cnn's two blocks at half the width of `train cnn`, 150 Adam steps: the reference
+    # reaches 0.97 on the 360 held-out digits in about half a second
+    started = time.perf_counter()
+    result = fit_cnn(impl, channels=(8, 16), steps=150)
+    seconds = time.perf_counter() - started
+    history = result.history
+    require_falling_loss(history)
+    require(result.val_accuracy >= 0.9,
+            f"{result.description}: validation accuracy {result.val_accuracy:.3f} on the "
+            f"{len(result.y_val)} held-out digits after 150 steps in {seconds:.1f} s, target 0.9; "
+            f"see `python -m grader train cnn --plot out.png`")

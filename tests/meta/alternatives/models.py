@@ -11,11 +11,12 @@ import numpy as np
 
 from . import initializers
 from .activations import ReLU, Sigmoid, Swish, Tanh
+from .conv import Conv2d, Flatten, MaxPool2d
 from .dropout import Dropout
-from .inputs import check_features, check_labels
+from .inputs import check_batch, check_features, check_labels
 from .layers import Linear
 from .losses import hinge_loss, l1_regularization, l2_regularization, softmax_cross_entropy
-from .normalization import BatchNorm1d, LayerNorm
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 
 ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, "swish": Swish}
 PENALTIES = {"l2": l2_regularization, "l1": l1_regularization}
@@ -151,7 +152,7 @@ class Sequential:
         Inputs:  x: (N, D) float; y: (N,) int in [0, C)
         Returns: loss: float
         """
-        x = check_features(x, "Sequential.loss", ndim=2)
+        x = check_batch(x, "Sequential.loss")
         check_labels(y, len(x), "Sequential.loss", f" to match x {x.shape}")
         # BEGIN SOLUTION
         data_loss, dscores = self.head.loss(self.forward(x), y)
@@ -239,3 +240,27 @@ def add_normalization_and_dropout(model, rng, norm=None, dropout=0.0):
         elif not isinstance(layer, Linear) and hidden and dropout:
             layers.append(Dropout(dropout, rng))
     return Sequential(layers, model.head, reg=model.reg, penalty=model.penalty)
+
+
+def build_cnn(in_channels, image_size, n_classes, rng, channels=(16, 32), batchnorm=False,
+              weight_init="he_normal", reg=0.0):
+    """[Conv2d(3 x 3, padding 1) > (BatchNorm2d) > ReLU > MaxPool2d(2)] for each entry of
+    ``channels`` > Flatten > Linear > SoftmaxHead.
+
+    Given code, for the convolution chapter. Each block halves the image (image_size must
+    divide by 2 ** len(channels)); the Linear sees channels[-1] * (image_size / 2^k)^2 features.
+    """
+    if image_size % 2 ** len(channels):
+        raise ValueError(f"build_cnn: image_size {image_size} does not divide by 2 ** "
+                         f"{len(channels)} (one 2 x 2 pooling per block)")
+    weight_init = _resolve_init(weight_init)
+    layers, c = [], in_channels
+    for f in channels:
+        layers.append(Conv2d(c, f, 3, rng, padding=1, weight_init=weight_init))
+        if batchnorm:
+            layers.append(BatchNorm2d(f))
+        layers += [ReLU(), MaxPool2d(2)]
+        c = f
+    side = image_size // 2 ** len(channels)
+    layers += [Flatten(), Linear(c * side * side, n_classes, rng, weight_init=weight_init)]
+    return Sequential(layers, SoftmaxHead(), reg=reg)

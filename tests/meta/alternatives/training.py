@@ -9,7 +9,7 @@ epoch) uses a fresh permutation from ``rng``, applied to X and y together.
 """
 import numpy as np
 
-from .inputs import as_float_array, check_features, check_labels, check_rng
+from .inputs import as_float_array, check_batch, check_labels, check_rng
 
 
 class History:
@@ -77,7 +77,7 @@ def train(model, X, y, rng, steps=1000, lr=1.0, batch_size=None, eval_every=100,
              optimizer: None, or an optimizer over model.parameters() (see optim.py)
     Returns: History with loss: ``steps`` floats, and the recorded steps and accuracies
     """
-    X = check_features(X, "train", ndim=2, name="X")
+    X = check_batch(X, "train", name="X")
     y = check_labels(y, len(X), "train", f" to match X {X.shape}")
     check_rng(rng, "train")
     if steps < 1 or lr <= 0 or eval_every < 1:

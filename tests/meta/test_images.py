@@ -1,0 +1,35 @@
+"""The image data sets: the shipped digits read as documented, the generated shapes pinned."""
+import hashlib
+
+import numpy as np
+import pytest
+
+from data.digits import PATH, load_digits
+from data.shapes import SHAPES, make_shapes
+
+DIGITS_SHA256 = "09f66e6debdee2cd2b5ae59e0d6abbb73fc2b0e0185d2e1957e9ebb51e23aa22"
+PINNED_SUM = 451.082949          # make_shapes(5, 12, 0.1, rng=default_rng(3)): a change shows
+
+
+def test_digits_are_the_documented_file():
+    digest = hashlib.sha256(PATH.read_bytes()).hexdigest()
+    assert digest == DIGITS_SHA256, "data/digits.csv.gz is not the file data/DIGITS.md describes"
+    X, y = load_digits()
+    assert X.shape == (1797, 1, 8, 8) and X.dtype == np.float64 and y.dtype == np.int64
+    assert X.min() == 0.0 and X.max() == 1.0
+    assert np.bincount(y).tolist() == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+
+
+def test_shapes_are_seeded_balanced_and_pinned():
+    X, y = make_shapes(n_per_class=5, size=12, noise=0.1, rng=np.random.default_rng(3))
+    assert X.shape == (20, 1, 12, 12) and np.bincount(y).tolist() == [5] * len(SHAPES)
+    again, _ = make_shapes(n_per_class=5, size=12, noise=0.1, rng=np.random.default_rng(3))
+    assert np.array_equal(X, again)
+    assert round(float(X.sum()), 6) == PINNED_SUM
+
+
+def test_shapes_refuse_bad_arguments():
+    with pytest.raises(ValueError, match="rng must be a numpy Generator"):
+        make_shapes(rng=0)
+    with pytest.raises(ValueError, match="size >= 8"):
+        make_shapes(size=4, rng=np.random.default_rng(0))

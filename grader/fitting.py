@@ -26,6 +26,9 @@ PRESETS = {
     # the digits (data/digits.py): build_cnn's two conv blocks, Adam; target: validation accuracy
     "cnn": {"data": "digits", "channels": (16, 32), "optim": "adam", "lr": 0.01, "steps": 300,
             "batch": 64, "target": 0.95},
+    # character-level models of data/text.py, with the student's Adam; target: next-character accuracy
+    "lstm": {"data": "text", "cell": "lstm", "steps": 600, "lr": 0.01, "target": 0.9},
+    "rnn": {"data": "text", "cell": "rnn", "steps": 600, "lr": 0.01, "target": 0.9},
     # four sigmoid layers: stuck at chance (0.33) without normalization, 0.99 with BatchNorm
     "deep": {"hidden": (32,) * 4, "activation": "sigmoid", "head": "softmax", "steps": 600,
              "lr": 1.0, "reg": 0.0, "batch": 100, "norm": "batchnorm", "target": 0.9},

@@ -169,6 +169,8 @@ def main(argv):
     impl = Implementation(folder_of(args))
     if args.pipeline == "cnn":
         return train_cnn(args, impl)
+    if PRESETS[args.pipeline].get("data") == "text":
+        return train_text(args, impl)
     options = dict(hidden=args.hidden, activation=args.activation, lr=args.lr, reg=args.reg,
                    seed=args.seed, points=args.points, batch_size=args.batch_size,
                    weight_init=args.init, schedule=args.schedule, validate=args.validate,
@@ -248,6 +250,41 @@ def train_cnn(args, impl):
     target = preset["target"]
     print(f"accuracy: {result.val_accuracy:.3f} (the milestone asks for {target:g}: "
           f"{'reached' if result.val_accuracy >= target else 'not yet'})", flush=True)
+    return 0
+
+
+def train_text(args, impl):
+    """python -m grader train lstm|rnn: a character-level model of data/text.py, then samples."""
+    from .char_model import fit_text
+    preset = PRESETS[args.pipeline]
+    steps = args.steps or preset["steps"]
+    print(f"training a character-level {args.pipeline.upper()} on data/gettysburg.txt, {steps} steps "
+          f"of 32 windows of 32 characters, adam ({impl.folder})", flush=True)
+    try:
+        model, losses, accuracy, seconds, alphabet, codes = fit_text(
+            impl, preset["cell"], steps=steps, lr=args.lr or preset["lr"], seed=args.seed,
+            on_step=watchdog(steps, update_exercise("adam")))
+        rng = np.random.default_rng(args.seed)
+        prompt = [alphabet.index(ch) for ch in "Four score"]
+        samples = {t: "".join(alphabet[k] for k in model.sample(prompt, 150, t, rng))
+                   for t in (0.3, 0.7, 1.2)}
+    except NotImplementedError as error:
+        print(missing_exercise(error), flush=True)
+        return 1
+    except Diverged as error:
+        print(str(error), flush=True)
+        return 1
+    print(f"Embedding > {args.pipeline.upper()} > Linear: trained in {seconds:.2f} s", flush=True)
+    for temperature, text in samples.items():
+        print(f"sample at temperature {temperature}: {text!r}", flush=True)
+    if args.plot:
+        from .plots import save_comparison_plot
+        save_comparison_plot(args.plot, {args.pipeline: losses},
+                             f"character-level {args.pipeline.upper()} on the Gettysburg Address")
+        print(f"wrote {args.plot}", flush=True)
+    target = preset["target"]
+    print(f"accuracy: {accuracy:.3f} (the milestone asks for {target:g}: "
+          f"{'reached' if accuracy >= target else 'not yet'})", flush=True)
     return 0
 
 

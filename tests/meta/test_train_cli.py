@@ -168,3 +168,16 @@ def test_train_cnn_on_the_digits_reaches_its_target_and_draws_what_it_learned(tm
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 40_000
     done = train("exercises", "cnn")
     assert done.returncode == 1 and "not written yet" in done.stdout, done.stdout
+
+
+def test_train_lstm_learns_the_text_and_samples_it(tmp_path):
+    png = tmp_path / "lstm.png"
+    done = train("solutions", "lstm", "--steps", "300", "--plot", str(png))
+    assert done.returncode == 0, done.stderr
+    samples = re.findall(r"^sample at temperature (0\.3|0\.7|1\.2): '(.*)'$", done.stdout, re.M)
+    assert [t for t, _ in samples] == ["0.3", "0.7", "1.2"], done.stdout
+    assert all(text.startswith("Four score") and len(text) >= 160 for _, text in samples)  # \\n shown as 2
+    assert final_accuracy(done.stdout) >= 0.9, done.stdout
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    done = train("exercises", "rnn")
+    assert done.returncode == 1 and "not written yet" in done.stdout, done.stdout

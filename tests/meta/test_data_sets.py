@@ -1,4 +1,4 @@
-"""The image data sets: the shipped digits read as documented, the generated shapes pinned."""
+"""The data sets of part 2: the shipped digits and text read as documented, the generated shapes pinned."""
 import hashlib
 
 import numpy as np
@@ -33,3 +33,10 @@ def test_shapes_refuse_bad_arguments():
         make_shapes(rng=0)
     with pytest.raises(ValueError, match="size >= 8"):
         make_shapes(size=4, rng=np.random.default_rng(0))
+
+
+def test_the_text_reads_as_documented():
+    from data.text import load_text
+    codes, alphabet = load_text()
+    assert len(codes) == 1476 and len(alphabet) == 36 and codes.dtype == np.int64
+    assert "".join(alphabet[k] for k in codes[:26]) == "Four score and seven years"

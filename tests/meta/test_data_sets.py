@@ -40,3 +40,16 @@ def test_the_text_reads_as_documented():
     codes, alphabet = load_text()
     assert len(codes) == 1476 and len(alphabet) == 36 and codes.dtype == np.int64
     assert "".join(alphabet[k] for k in codes[:26]) == "Four score and seven years"
+
+
+def test_the_copy_task_asks_for_what_it_showed():
+    from data.sequences import make_copy_task
+    x, y, mask = make_copy_task(4, 3, 5, rng=np.random.default_rng(1))
+    assert x.shape == y.shape == mask.shape == (4, 7) and x.dtype == np.int64
+    assert np.array_equal(y[:, 4:], x[:, :3]) and not x[:, 3:].any() and not y[:, :4].any()
+    assert mask[:, 4:].all() and not mask[:, :4].any()
+    assert x[:, :3].min() >= 1 and x[:, :3].max() <= 5
+    again, _, _ = make_copy_task(4, 3, 5, rng=np.random.default_rng(1))
+    assert np.array_equal(x, again)
+    with pytest.raises(ValueError, match="symbols >= 2"):
+        make_copy_task(4, 3, 1, rng=np.random.default_rng(1))

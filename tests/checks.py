@@ -148,6 +148,21 @@ def _extra_term_hint(diff, extras):
     return ""
 
 
+def is_slip(got, wrong, right, rtol=1e-7, atol=1e-10):
+    """``got`` is what a known slip computes (``wrong``), and the slip does change the result."""
+    wrong = np.asarray(wrong, dtype=np.float64)
+    return (type(got) is np.ndarray and got.shape == wrong.shape
+            and np.allclose(got, wrong, rtol=rtol, atol=atol)
+            and not np.allclose(wrong, right, rtol=rtol, atol=atol))
+
+
+def assert_no_slip(name, got, right, slips, rtol=1e-7, atol=1e-10):
+    """Fail naming the cause when ``got`` is what a known slip gives ({cause: wrong result})."""
+    for cause, wrong in slips.items():
+        if is_slip(got, wrong, right, rtol, atol):
+            raise AssertionError(f"{name}: {cause}.")
+
+
 def snapshot(*arrays):
     """Copies of the inputs, to check later with ``assert_unchanged``."""
     return [np.array(a, copy=True) for a in arrays]

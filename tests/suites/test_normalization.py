@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from grader.remote import fill
-from tests.checks import assert_array, assert_close, assert_unchanged, snapshot
+from tests.checks import assert_array, assert_close, assert_no_slip, assert_unchanged, snapshot
 from tests.gradcheck import check_layer_gradients
 
 EPS = 1e-5                  # the layers' default
@@ -117,17 +117,6 @@ def layernorm_backward(x, gamma, eps, dout, **terms):
 
 
 # ---- helpers ---------------------------------------------------------------------------------
-
-def assert_no_slip(name, got, right, slips):
-    """Fail with the named cause when ``got`` is what a known slip gives ({cause: wrong result})."""
-    if type(got) is not np.ndarray:
-        return
-    for cause, wrong in slips.items():
-        wrong = np.asarray(wrong, dtype=np.float64)
-        if (got.shape == wrong.shape and np.allclose(got, wrong, rtol=1e-7, atol=1e-10)
-                and not np.allclose(wrong, right, rtol=1e-7, atol=1e-10)):
-            raise AssertionError(f"{name}: {cause}.")
-
 
 def features(rng, n, d):
     """(N, D) inputs whose features have different means and scales, as after a Linear layer."""

@@ -10,7 +10,7 @@ are 0.05 apart, so that every window has one maximum (central differences split 
 import numpy as np
 import pytest
 
-from tests.checks import assert_array, assert_close, assert_unchanged, fmt_shape, snapshot
+from tests.checks import assert_array, assert_close, assert_no_slip, assert_unchanged, fmt_shape, snapshot
 from tests.gradcheck import check_layer_gradients
 
 POOLS = ("MaxPool2d", "AvgPool2d")
@@ -173,16 +173,6 @@ def avg_backward_slips(x, kernel, stride, dout):
 
 
 # ---- helpers -----------------------------------------------------------------------------------
-
-def assert_no_slip(name, got, right, slips):
-    """Fail naming the cause when ``got`` is what a known slip gives ({cause: wrong result})."""
-    if type(got) is not np.ndarray:
-        return
-    for cause, wrong in slips.items():
-        if (got.shape == wrong.shape and np.allclose(got, wrong, rtol=1e-6, atol=1e-9)
-                and not np.allclose(wrong, right, rtol=1e-6, atol=1e-9)):
-            raise AssertionError(f"{name}: {cause}.")
-
 
 def assert_routed_to_maxima(name, dx, x, kernel, stride):
     """On tie-free inputs, dx is 0 wherever x is the maximum of no window."""

@@ -16,28 +16,21 @@ import numpy as np
 import pytest
 
 from grader.remote import fill, type_name
-from tests.checks import assert_array, assert_close, assert_float, assert_unchanged, fmt_shape, snapshot
+from tests.checks import (
+    assert_array,
+    assert_close,
+    assert_float,
+    assert_no_slip,
+    assert_unchanged,
+    fmt_shape,
+    snapshot,
+)
 from tests.gradcheck import assert_gradient, numerical_gradient, sample_indices
 from tests.trusted_models import onehot, require, softmax_loss
 
 EMBEDDING = pytest.mark.exercise("embedding")
 TEMPORAL = pytest.mark.exercise("temporal_loss")
 RNN_CHECK = pytest.mark.exercise("rnn")
-
-
-def matches(got, wrong, right, rtol=1e-7, atol=1e-10):
-    """``got`` is what a slip computes (``wrong``), and the slip does change the result."""
-    wrong = np.asarray(wrong, dtype=np.float64)
-    return (type(got) is np.ndarray and got.shape == wrong.shape
-            and np.allclose(got, wrong, rtol=rtol, atol=atol)
-            and not np.allclose(wrong, right, rtol=rtol, atol=atol))
-
-
-def assert_no_slip(name, got, right, slips):
-    """Fail naming the cause when ``got`` is what a known slip gives ({cause: wrong result})."""
-    for cause, wrong in slips.items():
-        if matches(got, wrong, right):
-            raise AssertionError(f"{name}: {cause}.")
 
 
 # ---- embedding ---------------------------------------------------------------------------------

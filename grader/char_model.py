@@ -8,7 +8,11 @@
 Embedding(V, E) > LSTM or RNN (E, H) > Linear(H, V) at every step > temporal softmax
 cross-entropy: every piece is the student's code, joined here.
 """
+import time
+
 import numpy as np
+
+from data.text import load_text
 
 
 class CharModel:
@@ -70,10 +74,7 @@ def windows(codes, n, t, rng):
 def fit_text(impl, cell, *, steps, lr, seed=0, batch=32, length=32, hidden=64, on_step=None):
     """Train a CharModel on data/text.py's text with the student's Adam.
 
-    Returns (model, losses, accuracy, seconds, alphabet, codes)."""
-    import time
-
-    from data.text import load_text
+    Returns (model, losses, accuracy, seconds, alphabet)."""
     codes, alphabet = load_text()
     rng = np.random.default_rng(seed)
     model = CharModel(impl, cell, len(alphabet), rng, hidden=hidden)
@@ -86,4 +87,4 @@ def fit_text(impl, cell, *, steps, lr, seed=0, batch=32, length=32, hidden=64, o
         if on_step is not None:
             on_step(step, losses[-1])
     seconds = time.perf_counter() - started
-    return model, losses, model.accuracy(codes), seconds, alphabet, codes
+    return model, losses, model.accuracy(codes), seconds, alphabet

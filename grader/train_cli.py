@@ -167,10 +167,20 @@ def main(argv):
         raise UsageError(f"--plot {args.plot}: the folder {Path(args.plot).resolve().parent} does "
                          f"not exist (nothing was trained)")
     impl = Implementation(folder_of(args))
-    if args.pipeline == "cnn":
-        return train_cnn(args, impl)
-    if PRESETS[args.pipeline].get("data") == "text":
-        return train_text(args, impl)
+    data = PRESETS[args.pipeline].get("data", "spirals")
+    trainer = {"spirals": train_spirals, "digits": train_cnn, "text": train_text}[data]
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported by on_step
+            return trainer(args, impl)
+    except NotImplementedError as error:
+        print(missing_exercise(error), flush=True)
+    except Diverged as error:
+        print(str(error), flush=True)
+    return 1
+
+
+def train_spirals(args, impl):
+    """softmax, svm, mlp, deep: one run, or a comparison, on the spirals."""
     options = dict(hidden=args.hidden, activation=args.activation, lr=args.lr, reg=args.reg,
                    seed=args.seed, points=args.points, batch_size=args.batch_size,
                    weight_init=args.init, schedule=args.schedule, validate=args.validate,
@@ -188,16 +198,8 @@ def main(argv):
                                                      if args.validate else "")
         print(f"training {args.pipeline} on {where}, {steps} steps, "
               f"{batch}{how} ({impl.folder})", flush=True)
-        try:
-            with np.errstate(over="ignore", invalid="ignore"):   # divergence is reported by on_step
-                results[label] = fit(impl, args.pipeline, steps=steps, **run, **options,
-                                     on_step=watchdog(steps, update_exercise(run["optim"])))
-        except NotImplementedError as error:
-            print(missing_exercise(error), flush=True)
-            return 1
-        except Diverged as error:
-            print(str(error), flush=True)
-            return 1
+        results[label] = fit(impl, args.pipeline, steps=steps, **run, **options,
+                             on_step=watchdog(steps, update_exercise(run["optim"])))
         result = results[label]
         print(f"{result.description}: trained in {result.seconds:.2f} s", flush=True)
         if args.validate:
@@ -228,16 +230,9 @@ def train_cnn(args, impl):
     print(f"training cnn on {1797 - DIGITS_HELD_OUT} digits ({DIGITS_HELD_OUT} held out), {steps} "
           f"steps, batches of {args.batch_size or preset['batch']}, {preset['optim']} "
           f"({impl.folder})", flush=True)
-    try:
-        result = fit_cnn(impl, steps=steps, lr=args.lr, seed=args.seed, batch_size=args.batch_size,
-                         batchnorm=args.norm == "batchnorm",
-                         on_step=watchdog(steps, update_exercise(preset["optim"])))
-    except NotImplementedError as error:
-        print(missing_exercise(error), flush=True)
-        return 1
-    except Diverged as error:
-        print(str(error), flush=True)
-        return 1
+    result = fit_cnn(impl, steps=steps, lr=args.lr, seed=args.seed, batch_size=args.batch_size,
+                     batchnorm=args.norm == "batchnorm",
+                     on_step=watchdog(steps, update_exercise(preset["optim"])))
     print(f"{result.description}: trained in {result.seconds:.2f} s; training accuracy "
           f"{result.accuracy:.3f}, validation accuracy {result.val_accuracy:.3f} on "
           f"{len(result.y_val)} held-out digits", flush=True)
@@ -260,20 +255,13 @@ def train_text(args, impl):
     steps = args.steps or preset["steps"]
     print(f"training a character-level {args.pipeline.upper()} on data/gettysburg.txt, {steps} steps "
           f"of 32 windows of 32 characters, adam ({impl.folder})", flush=True)
-    try:
-        model, losses, accuracy, seconds, alphabet, codes = fit_text(
-            impl, preset["cell"], steps=steps, lr=args.lr or preset["lr"], seed=args.seed,
-            on_step=watchdog(steps, update_exercise("adam")))
-        rng = np.random.default_rng(args.seed)
-        prompt = [alphabet.index(ch) for ch in "Four score"]
-        samples = {t: "".join(alphabet[k] for k in model.sample(prompt, 150, t, rng))
-                   for t in (0.3, 0.7, 1.2)}
-    except NotImplementedError as error:
-        print(missing_exercise(error), flush=True)
-        return 1
-    except Diverged as error:
-        print(str(error), flush=True)
-        return 1
+    model, losses, accuracy, seconds, alphabet = fit_text(
+        impl, preset["cell"], steps=steps, lr=args.lr or preset["lr"], seed=args.seed,
+        on_step=watchdog(steps, update_exercise("adam")))
+    rng = np.random.default_rng(args.seed)
+    prompt = [alphabet.index(ch) for ch in "Four score"]
+    samples = {t: "".join(alphabet[k] for k in model.sample(prompt, 150, t, rng))
+               for t in (0.3, 0.7, 1.2)}
     print(f"Embedding > {args.pipeline.upper()} > Linear: trained in {seconds:.2f} s", flush=True)
     for temperature, text in samples.items():
         print(f"sample at temperature {temperature}: {text!r}", flush=True)

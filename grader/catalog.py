@@ -19,6 +19,7 @@ class Exercise:
     requires: tuple
     hints: tuple
     budget: float = 1.0     # CPU seconds per check
+    visibility: str = "visible"   # on a platform: visible, hidden or after_due_date
 
 
 class UnknownExercise(ValueError):
@@ -30,11 +31,21 @@ def exercises():
     """All exercises, in teaching order."""
     with open(CATALOG_PATH, "rb") as f:
         raw = tomllib.load(f)["exercise"]
-    return tuple(Exercise(e["id"], e["title"], e["module"], e["suite"], tuple(e.get("functions", ())),
+    return tuple(_checked(Exercise(e["id"], e["title"], e["module"], e["suite"], tuple(e.get("functions", ())),
                           float(e["points"]),
                           tuple(e.get("requires", ())), tuple(e.get("hints", ())),
-                          float(e.get("budget", 1.0)))
+                          float(e.get("budget", 1.0)), e.get("visibility", "visible")))
                  for e in raw)
+
+
+VISIBILITIES = ("visible", "hidden", "after_due_date")
+
+
+def _checked(exercise):
+    if exercise.visibility not in VISIBILITIES:
+        raise ValueError(f"catalog.toml: exercise '{exercise.id}' has visibility "
+                         f"'{exercise.visibility}'; expected one of {', '.join(VISIBILITIES)}")
+    return exercise
 
 
 @cache

@@ -48,9 +48,10 @@ class Reporter:
             items[:] = [item for item in items if item.nodeid in wanted]
 
     def pytest_collection_finish(self, session):
-        from tests.conftest import exercise_of
+        from tests.conftest import exercise_of, visibility_of
         self.send(type="collected", checks=[
-            {"nodeid": item.nodeid, "exercise": exercise_of(item), "name": item.name}
+            {"nodeid": item.nodeid, "exercise": exercise_of(item), "name": item.name,
+             "visibility": visibility_of(item)}
             for item in session.items])
 
     @pytest.hookimpl(tryfirst=True)

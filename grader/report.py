@@ -117,20 +117,62 @@ def summary_line(message, width=110):
     return text if len(text) <= width else text[:width].rsplit(" ", 1)[0] + " ..."
 
 
+VISIBILITIES = ("visible", "after_due_date", "hidden")   # Gradescope's, from most to least shown
+
+
+def parts(result):
+    """An exercise as Gradescope tests: [(visibility, checks, score, max score)], one for its
+    visible checks and one per visibility of its hidden checks, the points shared by check count.
+
+    A student sees the feedback of visible checks only. The catalog's ``visibility`` of the
+    exercise applies to its visible checks.
+    """
+    if not result.checks:
+        return [(result.exercise.visibility, [], 0.0, result.max_score)]
+    groups = {}
+    for check in result.checks:
+        groups.setdefault(check.visibility, []).append(check)
+    # each part is the rounded running total less the one before it: the parts add up to the
+    # exercise's points and score exactly, and none is negative
+    found, counted, passed = [], 0, 0
+    for visibility in sorted(groups, key=VISIBILITIES.index):
+        checks = groups[visibility]
+        before = (counted, passed)
+        counted += len(checks)
+        passed += sum(c.outcome == "passed" for c in checks)
+        share, score = (round(_fraction(result, counted), 4) - round(_fraction(result, before[0]), 4),
+                        round(_fraction(result, passed), 4) - round(_fraction(result, before[1]), 4))
+        found.append((result.exercise.visibility if visibility == "visible" else visibility,
+                      checks, round(score, 4), round(share, 4)))
+    return found
+
+
+def _fraction(result, count):
+    """The points ``count`` of the exercise's checks are worth."""
+    return result.max_score * count / len(result.checks)
+
+
 def results_json(run, results):
-    """Gradescope's results.json: one test per exercise, its checks' feedback as output."""
+    """Gradescope's results.json: one test per exercise (and one more for its hidden checks), its
+    checks' feedback as output."""
     score, most = scoring.total(results)
     tests = []
-    for number, r in enumerate(results, start=1):
-        output = "\n".join(feedback(r, with_output=False)).strip() if r.status != scoring.DONE else \
-            f"all {len(r.checks)} checks passed"
-        shown = [line for c in r.checks for line in printed(c, indent="")]
-        if shown:
-            output += "\n\n" + "\n".join(shown)
-        tests.append({"name": f"{r.exercise.id}: {r.exercise.title}", "number": str(number),
-                      "score": r.score, "max_score": r.max_score,
-                      "status": "passed" if r.status == scoring.DONE else "failed",
-                      "output": output, "visibility": "visible"})
+    for r in results:
+        for visibility, checks, part_score, part_max in parts(r):
+            part = scoring.ExerciseResult(r.exercise, checks, scoring.status_of(checks), part_score)
+            done = part.status == scoring.DONE
+            output = f"all {len(checks)} checks passed" if done else \
+                "\n".join(feedback(part, with_output=False)).strip()
+            shown = [line for c in checks for line in printed(c, indent="")]
+            if shown:
+                output += "\n\n" + "\n".join(shown)
+            name = f"{r.exercise.id}: {r.exercise.title}"
+            if any(c.visibility != "visible" for c in checks):
+                name += " (hidden checks)"
+            tests.append({"name": name, "number": str(len(tests) + 1),
+                          "score": part_score, "max_score": part_max,
+                          "status": "passed" if done else "failed",
+                          "output": output, "visibility": visibility})
     return {"score": score, "max_score": most, "execution_time": round(run.seconds, 3),
             "output": f"Sophia grader, seed {run.seed}: {score:g} / {most:g}",
             "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}

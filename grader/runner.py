@@ -24,6 +24,7 @@ from .implementation import resolve
 from .scoring import MAX_MESSAGE
 
 SUITES = Path("tests") / "suites"
+HIDDEN = Path("tests") / "hidden"   # hidden checks: where the instructor grades, never in a handout
 TOTAL_TIMEOUT = 300.0     # seconds a whole grading run may take
 OUTPUT_CAP = 64 * 1024    # bytes of the judge's own stdout/stderr kept
 LOST_LIMIT = 2            # checks lost with the judge after which an exercise stops
@@ -44,6 +45,7 @@ class Check:
     seconds: float = 0.0
     cpu: float = 0.0           # CPU seconds the student's code used in this check
     output: str = ""           # what it printed
+    visibility: str = "visible"   # visible, hidden or after_due_date (Gradescope's words)
 
 
 @dataclass
@@ -60,7 +62,8 @@ def child_command(kit, folder, events_fd, only_file, exercises, seed, files=None
                   memory=sandbox.MEMORY_LIMIT):
     """The pytest command line of one judge, run from the kit copy ``kit``."""
     kit = Path(kit)
-    targets = [str(kit / f) for f in files] if files else [str(kit / SUITES)]
+    targets = [str(kit / f) for f in files] if files else \
+        [str(kit / folder) for folder in (SUITES, HIDDEN) if (kit / folder).is_dir()]
     # one token each: pytest takes the value of an option it does not know yet (--impl is
     # added by a conftest) for a path to collect, and would load that folder's conftest.py
     command = sandbox.python() + [
@@ -115,7 +118,7 @@ def run(impl, exercises=None, seed=0, total_timeout=TOTAL_TIMEOUT, on_check=None
         for private, mode in ((Path(tmp), 0o711), (scratch, 0o711), (kit, 0o700)):
             private.chmod(mode)
         only = None
-        files = sorted({str(SUITES / catalog.get(e).suite) for e in exercises}) if exercises else None
+        files = suite_files(kit, exercises) if exercises else None
         while True:
             sandbox.verify_kit(kit, hashes)
             events = _run_child(kit, home, scratch, folder, exercises, seed, only, files, deadline,
@@ -126,7 +129,8 @@ def run(impl, exercises=None, seed=0, total_timeout=TOTAL_TIMEOUT, on_check=None
             progress = False
             for event in events.items:
                 if event["type"] == "collected" and checks is None:
-                    checks = {c["nodeid"]: Check(c["nodeid"], c["exercise"], c["name"])
+                    checks = {c["nodeid"]: Check(c["nodeid"], c["exercise"], c["name"],
+                                                 visibility=c.get("visibility", "visible"))
                               for c in event["checks"] if c["exercise"]}
                 elif event["type"] == "result" and checks and event["nodeid"] in checks:
                     check = checks[event["nodeid"]]
@@ -164,6 +168,13 @@ def run(impl, exercises=None, seed=0, total_timeout=TOTAL_TIMEOUT, on_check=None
     result.output = result.output or _text(output)
     result.seconds = time.monotonic() - started
     return result
+
+
+def suite_files(kit, exercises):
+    """The check files of ``exercises`` in the kit copy: each one's suite, and its hidden checks if any."""
+    suites = {catalog.get(e).suite for e in exercises}
+    return sorted(str(folder / suite) for suite in suites for folder in (SUITES, HIDDEN)
+                  if (Path(kit) / folder / suite).is_file())
 
 
 def _stop_losing(checks, settle):

@@ -8,17 +8,19 @@ The checks never import that package: it runs in an executor process (grader.rem
 one per exercise, and ``impl.layers.Linear(...)`` is a proxy for an object there.
 """
 import hashlib
+import sys
 
 import numpy as np
 import pytest
 
 from grader import catalog, remote
-from grader.implementation import resolve
+from grader.implementation import NAMED, resolve
 
 
 def pytest_addoption(parser):
-    parser.addoption("--impl", default="solutions",
-                     help="package under test: solutions (default), exercises, or a folder path")
+    parser.addoption("--impl", default="solutions" if NAMED["solutions"].is_dir() else "exercises",
+                     help="package under test: solutions (default; exercises in a handout), "
+                          "exercises, or a folder path")
     parser.addoption("--seed", type=int, default=0,
                      help="offset added to every check's fixed seed (fresh inputs, same checks)")
     parser.addoption("--exercise", action="append", default=[],
@@ -31,12 +33,16 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "exercise(id): the catalog exercise this check grades")
+    config.addinivalue_line("markers", "visibility(when): who sees a hidden check's outcome on a "
+                                       "platform: hidden (instructors) or after_due_date")
 
 
 def pytest_collection_modifyitems(config, items):
     """Only the --exercise checks, if given; one exercise's checks together, in teaching order
     (each exercise has its own executor)."""
     order = {exercise.id: number for number, exercise in enumerate(catalog.exercises())}
+    for item in items:
+        visibility_of(item)          # a misspelt visibility stops the run here, by name
     items.sort(key=lambda item: order.get(exercise_of(item), -1))
     wanted = set(config.getoption("--exercise"))
     if not wanted:
@@ -50,6 +56,20 @@ def exercise_of(item):
     """The catalog id of a check (its ``exercise`` marker), or None for kit self-tests."""
     marker = item.get_closest_marker("exercise")
     return marker.args[0] if marker else None
+
+
+def visibility_of(item):
+    """visible for the checks of tests/suites; a check of tests/hidden is "hidden" unless it (or its
+    module) is marked ``visibility("after_due_date")``."""
+    if item.path.parent.name != "hidden":
+        return "visible"
+    marker = item.get_closest_marker("visibility")
+    visibility = marker.args[0] if marker else "hidden"
+    if visibility not in ("hidden", "after_due_date"):
+        message = f"{item.nodeid}: visibility '{visibility}'; a hidden check is 'hidden' or 'after_due_date'"
+        print(message, file=sys.stderr)     # the judge has no terminal reporter to say it
+        raise pytest.UsageError(message)
+    return visibility
 
 
 def budget_of(item):

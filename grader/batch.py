@@ -1,122 +1,147 @@
-"""Grade a whole class in parallel: one CSV row per submission.
+"""Grade a class in parallel: one CSV row per student.
 
     python -m grader batch SUBMISSIONS/ --csv grades.csv -j 4 [--seed N] [--json-dir DIR]
+                           [--roster roster.csv] [--cache DIR | --no-cache]
 
-Each subfolder of SUBMISSIONS/ is one student (its name is the student id) and is
-either the package itself (a copy of exercises/ with __init__.py) or a folder that
-contains exercises/. Anything else is graded 0 with the reason in the CSV. Each
-submission is graded in its own worker process (which runs its own sandboxed
-pytest child), so one broken or hostile submission never stops the batch.
+Each subfolder of SUBMISSIONS/ is one student (its name is the student id), read with
+grader.uploads exactly as Gradescope reads an upload: the package folder, loose modules,
+a folder holding exercises/ or a repository's zip unpacked; files under solutions/ are
+never graded. Each submission is graded in its own worker process (which runs its own
+sandboxed pytest child), so one broken or hostile submission never stops the batch.
+Columns: student, name, email, score, max_score, percent, seed, status, then for each
+exercise its points (``<id>``) and status (``<id>_status``), then a note. Points have at
+most two decimals (grader.report.points). Row statuses: graded, error (not graded: the
+note says why), missing (in the roster, no submission), empty (no module of the package).
 """
 import concurrent.futures as futures
-import csv
+import json
 import multiprocessing
 import os
-import statistics
 import sys
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import catalog, report, runner, scoring
+from . import batch_cache, report, roster, runner, scoring, uploads
+from .batch_table import bar, join, summary, write_csv
 from .implementation import MissingSubmission
+
+NOTE_LENGTH = 300
+
+
+@dataclass
+class Batch:
+    rows: list                                     # one per student, sorted by id
+    stray: list = field(default_factory=list)      # files at the top of SUBMISSIONS/
+    unknown: list = field(default_factory=list)    # submissions whose id is not in the roster
+    cached: int = 0                                # rows that came from the cache
 
 
 def submissions(directory):
-    """The student folders of ``directory``, sorted by name (hidden ones skipped)."""
+    """(student folders, stray files) at the top of ``directory``, sorted (hidden ones skipped)."""
     directory = Path(directory)
     if not directory.is_dir():
         raise MissingSubmission(f"submissions folder not found: {directory}")
-    return sorted(p for p in directory.iterdir() if p.is_dir() and not p.name.startswith("."))
+    entries = sorted(p for p in directory.iterdir() if not p.name.startswith("."))
+    return [p for p in entries if p.is_dir()], [p.name for p in entries if not p.is_dir()]
 
 
-def grade_one(folder, seed, json_dir=None):
-    """A row for one submission; never raises."""
-    row = {"student": Path(folder).name, "seed": seed, "status": "graded", "note": ""}
+def grade_one(folder, seed, version, cache_dir=None):
+    """(row, results.json data) for one submission; never raises."""
+    student = Path(folder).name
     try:
-        run = runner.run(folder, seed=seed)
-        results = scoring.summarize(run)
-        for result in results:
-            row[result.exercise.id] = result.score
-        row["score"], row["max_score"] = scoring.total(results)
-        if not run.checks:
-            row["status"], row["note"] = "error", "no checks ran: " + run.output.strip()[-200:]
+        with tempfile.TemporaryDirectory(prefix="sophia-batch-") as tmp:
+            read = uploads.assemble(folder, Path(tmp) / "package")
+            notes = read.notes[1:]     # what was ignored or stray (the CSV's note); all in the JSON
+            if not read.used:
+                return error_row(student, seed, "; ".join(["no module of the package found"] + notes),
+                                 status="empty")
+            entry = batch_cache.key(read.folder, seed, version)
+            hit = batch_cache.load(cache_dir, entry)
+            if hit is None:
+                hit = graded(read.folder, seed)
+                if hit["row"]["status"] == "graded":
+                    batch_cache.store(cache_dir, entry, hit)
+            else:
+                hit["row"]["cached"] = True
+        row = dict(hit["row"], student=student, seed=seed)
+        row["note"] = "; ".join(filter(None, [row["note"]] + notes))[:NOTE_LENGTH]
+        results = dict(hit["results"], output="\n".join([hit["results"]["output"]] + read.notes))
+        return row, results
     except Exception as error:             # one broken submission never stops the batch
-        return error_row(row["student"], seed, f"{type(error).__name__}: {error}")
-    if json_dir:
-        try:
-            report.write_json(Path(json_dir) / f"{row['student']}.json", run, results)
-        except OSError as error:           # the grade stands; only its JSON is missing
-            row["note"] = f"results.json not written: {error}; " + row["note"]
-    return row
+        return error_row(student, seed, f"{type(error).__name__}: {error}")
 
 
-def error_row(student, seed, note):
-    """The row of a submission that could not be graded: 0 points, and why."""
-    return {"student": student, "seed": seed, "status": "error", "note": note[:300],
-            "score": 0.0, "max_score": scoring.max_total()}
+def graded(package, seed):
+    """{"row": points and statuses, "results": results.json} of grading ``package``."""
+    run = runner.run(package, seed=seed)
+    results = scoring.summarize(run)
+    row = {"status": "graded", "note": ""}
+    for result in results:
+        row[result.exercise.id], row[f"{result.exercise.id}_status"] = result.score, result.status
+    row["score"], row["max_score"] = scoring.total(results)
+    if not run.checks:
+        row["status"], row["note"] = "error", "no checks ran: " + run.output.strip()[-200:]
+    return {"row": row, "results": report.results_json(run, results)}
 
 
-def columns():
-    return ["student", "score", "max_score", "percent", "seed", "status"] + \
-        [e.id for e in catalog.exercises()] + ["note"]
+def error_row(student, seed, note, status="error"):
+    """(row, results.json) of a submission that could not be graded: 0 points, and why."""
+    row = {"student": student, "seed": seed, "status": status, "note": note[:NOTE_LENGTH],
+           "score": 0.0, "max_score": scoring.max_total()}
+    return row, {"score": 0.0, "max_score": row["max_score"], "output": f"not graded: {note}",
+                 "tests": []}
 
 
-def write_csv(path, rows):
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, columns(), restval=0.0, extrasaction="ignore")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow(dict(row, percent=round(scoring.percent(row["score"],
-                                                                      row["max_score"]), 2)))
-
-
-def bar(done, total, width=30):
-    filled = width * done // max(total, 1)
-    return f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
-
-
-def summary(rows):
-    """Mean, median and a histogram (10 % bins) of the totals, as lines of text."""
-    if not rows:
-        return ["no submissions"]
-    pct = [scoring.percent(r["score"], r["max_score"]) for r in rows]
-    lines = [f"{len(rows)} submissions, {sum(r['status'] != 'graded' for r in rows)} with errors;"
-             f" mean {statistics.mean(pct):.1f} %, median {statistics.median(pct):.1f} %"]
-    for low in range(0, 100, 10):
-        count = sum(low <= p < low + 10 or (low == 90 and p == 100) for p in pct)
-        label = f"{low:>3}-{low + 10}%" if low < 90 else " 90-100%"
-        lines.append(f"  {label} | {'#' * count} {count}")
-    return lines
-
-
-def batch(directory, csv_path, jobs=1, seed=0, json_dir=None, progress=sys.stderr):
-    """Grade every submission of ``directory``; writes the CSV; returns the rows."""
-    folders = submissions(directory)
+def batch(directory, csv_path, jobs=1, seed=0, json_dir=None, progress=sys.stderr, roster_path=None,
+          cache_dir=None):
+    """Grade every submission of ``directory``; writes the CSV (and a results.json per
+    submission into ``json_dir``); returns a Batch. ``cache_dir`` None: no cache."""
+    students = roster.read(roster_path) if roster_path else None
+    folders, stray = submissions(directory)
     if json_dir:
         Path(json_dir).mkdir(parents=True, exist_ok=True)
-    rows = []
+    result, version = Batch(rows=[], stray=stray), batch_cache.grader_version()
     cpus = sorted(os.sched_getaffinity(0))
     counter = multiprocessing.Value("i", 0)
     with futures.ProcessPoolExecutor(max_workers=max(1, jobs), initializer=_own_cpu,
                                      initargs=(counter, cpus if jobs <= len(cpus) else [])) as pool:
-        pending = {pool.submit(grade_one, f, seed, json_dir): f for f in folders}
+        pending = {pool.submit(grade_one, f, seed, version, cache_dir): f for f in folders}
         for future in futures.as_completed(pending):
             try:
-                rows.append(future.result())
+                row, data = future.result()
             except Exception as error:     # the worker itself died
-                rows.append(error_row(pending[future].name, seed, f"worker failed: {error}"))
-            if progress and progress.isatty():
-                progress.write(bar(len(rows), len(folders)))
-            elif progress:       # a log file: one line per submission instead of a bar
-                row = rows[-1]
-                progress.write(f"{len(rows)}/{len(folders)} {row['student']}: "
-                               f"{row['score']:g}/{row['max_score']:g} {row['status']}\n")
-            if progress:
-                progress.flush()
+                row, data = error_row(pending[future].name, seed, f"worker failed: {error}")
+            result.rows.append(row)
+            result.cached += bool(row.get("cached"))
+            if json_dir:
+                _write_json(Path(json_dir) / f"{row['student']}.json", data, row)
+            _progress(progress, row, len(result.rows), len(folders))
     if progress and progress.isatty():
         progress.write("\n")
-    rows.sort(key=lambda r: r["student"])
-    write_csv(csv_path, rows)
-    return rows
+    if students is not None:
+        result.unknown = join(result.rows, students)
+    result.rows.sort(key=lambda r: r["student"])
+    write_csv(csv_path, result.rows)
+    return result
+
+
+def _progress(stream, row, done, total):
+    if stream and stream.isatty():
+        stream.write(bar(done, total))
+    elif stream:       # a log file: one line per submission instead of a bar
+        stream.write(f"{done}/{total} {row['student']}: {report.points(row['score'])}/"
+                     f"{report.points(row['max_score'])} {row['status']}"
+                     f"{' (cached)' if row.get('cached') else ''}\n")
+    if stream:
+        stream.flush()
+
+
+def _write_json(path, data, row):
+    try:
+        path.write_text(json.dumps(data, indent=2) + "\n")
+    except OSError as error:           # the grade stands; only its JSON is missing
+        row["note"] = f"results.json not written: {error}; " + row["note"]
 
 
 def _own_cpu(counter, cpus):
@@ -128,15 +153,24 @@ def _own_cpu(counter, cpus):
 
 
 def main(argv):
-    from .cli import Parser, positive
+    from .cli import Parser, UsageError, positive
     parser = Parser(prog="python -m grader batch", description="Grade every submission in DIR.")
-    parser.add_argument("dir", help="one subfolder per student: the package, or with exercises/")
+    parser.add_argument("dir", help="one subfolder per student (named by the student's id)")
     parser.add_argument("--csv", required=True, metavar="FILE", help="grades, one row a student")
     parser.add_argument("-j", "--jobs", type=positive, default=1, help="parallel gradings")
     parser.add_argument("--seed", type=int, default=0, help="random inputs (default 0)")
     parser.add_argument("--json-dir", metavar="DIR", help="also a results.json per student")
+    parser.add_argument("--roster", metavar="FILE", help="CSV with id, name and email columns")
+    parser.add_argument("--cache", metavar="DIR", help="where gradings are kept for re-runs "
+                                                       "(default .sophia/batch-cache beside the CSV)")
+    parser.add_argument("--no-cache", action="store_true", help="grade every submission again")
     options = parser.parse_args(argv)
-    rows = batch(options.dir, options.csv, options.jobs, options.seed, options.json_dir)
-    print("\n".join(summary(rows)))
+    cache = None if options.no_cache else options.cache or batch_cache.default_folder(options.csv)
+    try:
+        result = batch(options.dir, options.csv, options.jobs, options.seed, options.json_dir,
+                       roster_path=options.roster, cache_dir=cache)
+    except roster.RosterError as error:
+        raise UsageError(str(error)) from None
+    print("\n".join(summary(result)))
     print(f"wrote {options.csv} (seed {options.seed})")
     return 0

@@ -31,10 +31,10 @@ def exercises():
     """All exercises, in teaching order."""
     with open(CATALOG_PATH, "rb") as f:
         raw = tomllib.load(f)["exercise"]
-    return tuple(_checked(Exercise(e["id"], e["title"], e["module"], e["suite"], tuple(e.get("functions", ())),
-                          float(e["points"]),
-                          tuple(e.get("requires", ())), tuple(e.get("hints", ())),
-                          float(e.get("budget", 1.0)), e.get("visibility", "visible")))
+    return tuple(_checked(Exercise(e["id"], e["title"], e["module"], e["suite"],
+                                   tuple(e.get("functions", ())), float(e["points"]),
+                                   tuple(e.get("requires", ())), tuple(e.get("hints", ())),
+                                   float(e.get("budget", 1.0)), e.get("visibility", "visible")))
                  for e in raw)
 
 

@@ -9,13 +9,19 @@
     python -m grader reset NAME      put NAME's functions back to the stub (backup kept)
     python -m grader build-exercises write exercises/ from solutions/
     python -m grader validate        instructor self-test: seeds, stubs, freshness, mutants
+    python -m grader handout DIR     the student copy: no solutions, no answers
     python -m grader batch DIR --csv grades.csv -j N    grade a class
     python -m grader gradescope --out autograder.zip    Gradescope autograder, no solutions
+    python -m grader prairielearn-run [--root /grade]  PrairieLearn's external-grader entry point
 """
 import argparse
+import atexit
 import difflib
 import importlib
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 
 from . import catalog, report, runner, scoring
 from .implementation import NAMED, MissingSubmission, resolve
@@ -39,7 +45,13 @@ def add_target(parser):
 
 
 def add_report(parser):
-    parser.add_argument("--json", metavar="FILE", help="also write Gradescope results.json")
+    parser.add_argument("--upload", metavar="DIR",
+                        help="grade an upload as the platforms do: the modules found anywhere in DIR "
+                             "over the pristine stubs (never files under solutions/)")
+    parser.add_argument("--json", metavar="FILE", help="also write results.json (see --format)")
+    parser.add_argument("--format", choices=sorted(FORMATS), default="gradescope",
+                        help="what --json writes: gradescope (default), prairielearn, or classroom "
+                             "(GitHub Classroom's autograding reporter)")
     parser.add_argument("--fail-under", type=float, metavar="PCT",
                         help="exit 1 when the score is below PCT percent")
     parser.add_argument("--no-colour", "--no-color", action="store_true", help="plain output")
@@ -49,22 +61,45 @@ def add_report(parser):
                         help=f"show every failure in full (by default the first {report.FULL_FAILURES})")
 
 
+# --format: the module whose write_json(path, run, results) writes that platform's results
+FORMATS = {"gradescope": "grader.report", "prairielearn": "grader.prairielearn",
+           "classroom": "grader.classroom"}
+
+
 def folder_of(options):
     return resolve(options.submission or options.impl)
 
 
+def uploaded(upload):
+    """The package assembled from ``upload`` (grader.uploads), in a folder removed at exit."""
+    from .uploads import assemble
+    if not Path(upload).is_dir():
+        raise MissingSubmission(f"upload folder not found: {upload}")
+    folder = Path(tempfile.mkdtemp(prefix="sophia-upload-"))
+    atexit.register(shutil.rmtree, folder, True)
+    result = assemble(upload, folder / "package")
+    print("\n".join(result.notes), file=sys.stderr)
+    return result.folder
+
+
 def grade(options, exercise_ids=None):
-    folder = folder_of(options)
+    try:
+        folder = uploaded(options.upload) if options.upload else folder_of(options)
+    except MissingSubmission as error:      # a platform still needs its results file
+        if options.json and options.format == "prairielearn":
+            from . import prairielearn
+            prairielearn.write(options.json, prairielearn.ungradable(str(error)))
+        raise
     progress = Progress(enabled=sys.stderr.isatty())
     run = runner.run(folder, exercises=exercise_ids, seed=options.seed, on_check=progress)
     progress.done()
     results = scoring.summarize(run, exercise_ids)
-    label = options.submission or options.impl
+    label = options.upload or options.submission or options.impl
     print(report.terminal(run, results, colour=False if options.no_colour else None,
                           label=label, show_output=options.show_output,
                           every_failure=options.every_failure))
     if options.json:
-        report.write_json(options.json, run, results)
+        importlib.import_module(FORMATS[options.format]).write_json(options.json, run, results)
     score, most = scoring.total(results)
     if options.fail_under is not None and scoring.percent(score, most) < options.fail_under:
         return 1
@@ -174,8 +209,11 @@ def elsewhere(module, function="main"):
 COMMANDS = {"check": cmd_check, "list": cmd_list, "hint": elsewhere("hints"),
             "watch": elsewhere("watch"), "reset": elsewhere("reset"), "train": elsewhere("train_cli"),
             "build-exercises": cmd_build_exercises, "validate": elsewhere("validate"),
-            "batch": elsewhere("batch"), "gradescope": elsewhere("gradescope"),
-            "gradescope-run": elsewhere("gradescope", "run_main")}
+            "handout": elsewhere("handout"), "batch": elsewhere("batch"),
+            "notebook": elsewhere("notebook_cli"),
+            "gradescope": elsewhere("gradescope"),
+            "gradescope-run": elsewhere("gradescope", "run_main"),
+            "prairielearn-run": elsewhere("prairielearn", "run_main")}
 
 
 def main(argv):

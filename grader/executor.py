@@ -72,23 +72,25 @@ def fill(obj, path, value):
     array[...] = value
 
 
-def central(fn, args, kwargs, array, indices, h):
-    """[[fn(*args, **kwargs) with array[index] at +h, at -h], ...] for each index.
+def shifted(fn, args, kwargs, array, indices, steps):
+    """(fn(*args, **kwargs), [[fn(...) with array[index] moved by each of ``steps``], ...]).
 
-    ``array`` is one of the arrays ``fn`` reads; each entry is restored after its two
-    calls, and the outputs are copies (a layer may reuse its output buffer).
+    ``array`` is one of the arrays ``fn`` reads; each entry is put back after its
+    calls, and the outputs are copies (a layer may reuse its output buffer). The
+    judge combines the values into a derivative.
     """
+    base = _copy(fn(*args, **kwargs))
     outputs = []
     for index in indices:
         index = tuple(index)
         old = array[index]
-        array[index] = old + h
-        plus = _copy(fn(*args, **kwargs))
-        array[index] = old - h
-        minus = _copy(fn(*args, **kwargs))
+        row = []
+        for step in steps:
+            array[index] = old + step
+            row.append(_copy(fn(*args, **kwargs)))
         array[index] = old
-        outputs.append([plus, minus])
-    return outputs
+        outputs.append(row)
+    return base, outputs
 
 
 def _copy(value):
@@ -149,9 +151,9 @@ class Server:
     def op_fill(self, target, path, value):
         fill(target, path, value)
 
-    def op_central(self, target, args, kwargs, perturb, indices, h):
+    def op_shifted(self, target, args, kwargs, perturb, indices, steps):
         array = args[perturb[1]] if perturb[0] == "arg" else resolve(perturb[1], perturb[2])
-        return central(target, args, kwargs, array, indices, h)
+        return shifted(target, args, kwargs, array, indices, steps)
 
     def op_seterr(self, settings):
         """Set numpy's floating-point error handling (np.seterr); returns the old settings."""

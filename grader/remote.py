@@ -143,21 +143,23 @@ class Executors:
         self.current = self.zygote = None
 
 
-def central(fn, args, perturb, indices, h, kwargs=None):
-    """[(fn(*args) with the entry at +h, at -h)] for each index, wherever ``fn`` lives.
+def shifted(fn, args, perturb, indices, steps, kwargs=None):
+    """(fn(*args), [[fn(*args) with the entry moved by each of ``steps``] for each index]),
+    wherever ``fn`` lives.
 
-    ``perturb``: the position of the argument to perturb, or ``(obj, "params", "W")``
+    ``perturb``: the position of the argument to move, or ``(obj, "params", "W")``
     for an array reached from an object. For the executor's functions this is one
     request, whatever the number of indices; the array is restored after each.
     """
     indices = [tuple(int(k) for k in index) for index in indices]
+    steps = [float(step) for step in steps]
     if type(fn) in (Proxy, Method):
         spec = ["arg", perturb] if isinstance(perturb, int) else ["path", perturb[0], list(perturb[1:])]
         peer = fn._peer if type(fn) is Proxy else fn.proxy._peer
-        return peer.request("central", target=fn, args=tuple(args), kwargs=kwargs or {}, perturb=spec,
-                            indices=indices, h=h)
+        return peer.request("shifted", target=fn, args=tuple(args), kwargs=kwargs or {}, perturb=spec,
+                            indices=indices, steps=steps)
     array = args[perturb] if isinstance(perturb, int) else executor.resolve(perturb[0], perturb[1:])
-    return executor.central(fn, args, kwargs or {}, array, indices, h)
+    return executor.shifted(fn, args, kwargs or {}, array, indices, steps)
 
 
 def fill(obj, path, value):

@@ -178,10 +178,8 @@ def results_json(run, results):
             "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
 
 
-def write_json(path, run, results, note=""):
-    """Write results.json at ``path`` (its folder made if needed); ``note`` ends its output."""
+def write_json(path, run, results):
+    """Write results.json at ``path`` (its folder made if needed)."""
     data = results_json(run, results)
-    if note:
-        data["output"] += "\n" + note
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(data, indent=2) + "\n")

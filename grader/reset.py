@@ -10,8 +10,9 @@ Only the exercise's own functions (catalog ``functions``) are replaced; the rest
 of the file is left as the student wrote it. When the file does not parse, or one
 of those functions is missing, nothing is changed and the message says why
 (``--whole-file`` resets the whole module, every exercise in it). The pristine
-text is generated from solutions/ (or, without it, taken from the kit's
-exercises/ as committed in git). The backup goes to .sophia/backups/.
+text is generated from solutions/ (or, without it, taken from the copy a handout
+carries in grader/pristine/, or from the kit's exercises/ as committed in git).
+The backup goes to .sophia/backups/.
 """
 import subprocess
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 from . import backups, catalog
 from .build import function_spans, strip_solutions
 from .cli import Parser, UsageError, add_target, folder_of
+from .handout import PRISTINE
 from .implementation import NAMED, ROOT
 
 
@@ -27,10 +29,14 @@ class ResetError(UsageError):
 
 
 def pristine_module(module):
-    """The stub text of ``module``.py, generated from solutions/ or read from git."""
+    """The stub text of ``module``.py: generated from solutions/, or the copy a handout carries
+    (grader/pristine/), or read from git."""
     source = NAMED["solutions"] / f"{module}.py"
     if source.is_file():
         return strip_solutions(source.read_text(), str(source))
+    carried = ROOT / PRISTINE / f"{module}.py"
+    if carried.is_file():
+        return carried.read_text()
     try:
         return subprocess.run(["git", "-C", str(ROOT), "show", f"HEAD:exercises/{module}.py"],
                               check=True, capture_output=True, text=True).stdout

@@ -1,8 +1,9 @@
 """Trusted pieces for the model and training checks: numpy only, never the student's code.
 
 Test models use the doubles of grader.doubles (in the executor) so that one
-exercise's checks do not wait on another's; ``softmax_loss`` / ``hinge`` compute
-expected values here, in the judge.
+exercise's checks do not wait on another's; ``softmax_loss`` / ``hinge`` / ``PENALTY`` compute
+expected values here, in the judge: each value by its definition, each gradient by a complex
+step of that value (not the backward formulas the exercises ask for).
 """
 import numpy as np
 
@@ -16,54 +17,99 @@ def onehot(y, c):
     return np.eye(c)[y]
 
 
+COMPLEX_STEP = 1e-30
+
+
+def complex_step(terms, x):
+    """d sum(terms(x)) / dx for ``terms`` (complex array -> complex array) that reads each entry of
+    ``x`` in one term only (one row of a loss, one entry of a penalty), computed as Im f(x + ih) / h:
+    exact to machine precision, with no difference of values. Each column (each entry, if 1-D) is
+    moved at once, since the terms do not mix them."""
+    z = np.asarray(x, dtype=np.float64).astype(np.complex128)
+    grad = np.zeros(z.shape)
+    for column in np.ndindex(z.shape[1:]):
+        moved = z.copy()
+        moved[(slice(None), *column)] += 1j * COMPLEX_STEP
+        grad[(slice(None), *column)] = np.imag(terms(moved)).reshape(len(z), -1).sum(axis=1) / COMPLEX_STEP
+    return grad
+
+
+def _softmax_terms(y):
+    """-log of the softmax probability of each row's label: log-sum-exp minus the label's score."""
+    rows = np.arange(len(y))
+
+    def terms(s):
+        top = s.real.max(axis=1)              # a real shift keeps exp finite
+        return top + np.log(np.exp(s - top[:, None]).sum(axis=1)) - s[rows, y]
+    return terms
+
+
 def softmax_loss(scores, y):
-    """Trusted (loss, dscores) of the mean softmax cross-entropy: log-sum-exp minus the
-    correct score, computed in float64; dscores in the dtype of ``scores``."""
+    """Trusted (loss, dscores) of the mean softmax cross-entropy over the batch, in float64:
+    the loss by its definition (np.logaddexp.reduce is log-sum-exp), dscores by a complex step
+    of it; dscores in the dtype of ``scores``."""
     s = scores.astype(np.float64)
-    n = len(y)
-    m = s.max(axis=1, keepdims=True)
-    lse = m[:, 0] + np.log(np.exp(s - m).sum(axis=1))
-    p = np.exp(s - lse[:, None])
-    dscores = (p - onehot(y, s.shape[1])) / n
-    return float(np.mean(lse - s[np.arange(n), y])), dscores.astype(scores.dtype)
+    loss = np.mean(np.logaddexp.reduce(s, axis=1) - s[np.arange(len(y)), y])
+    dscores = complex_step(_softmax_terms(y), s) / len(y)
+    return float(loss), dscores.astype(scores.dtype)
+
+
+def _hinge_terms(y, delta):
+    """Each row's sum over j != y_i of max(0, s_ij - s_iy + delta), by the real part."""
+    rows = np.arange(len(y))
+
+    def terms(s):
+        margins = s - s[rows, y][:, None] + delta
+        active = (margins.real > 0) & (np.arange(s.shape[1]) != y[:, None])
+        return np.where(active, margins, 0.0).sum(axis=1)
+    return terms
 
 
 def hinge(scores, y, delta=1.0):
-    """Trusted (loss, dscores) of the mean multiclass hinge loss, computed in float64."""
+    """Trusted (loss, dscores) of the mean multiclass hinge loss in float64: the loss by its
+    definition, dscores by a complex step of it (away from the kinks)."""
     s = scores.astype(np.float64)
-    n = len(y)
-    margins = s - s[np.arange(n), y][:, None] + delta
-    margins[np.arange(n), y] = 0.0
-    active = (margins > 0).astype(np.float64)
-    dscores = (active - onehot(y, s.shape[1]) * active.sum(axis=1, keepdims=True)) / n
-    return float(np.sum(margins * active)) / n, dscores.astype(scores.dtype)
+    terms = _hinge_terms(y, delta)
+    dscores = complex_step(terms, s) / len(y)
+    return float(np.mean(terms(s))), dscores.astype(scores.dtype)
 
 
-PENALTY = {"l2": (lambda W, reg: 0.5 * reg * np.sum(W * W), lambda W, reg: reg * W),
-           "l1": (lambda W, reg: reg * np.sum(np.abs(W)), lambda W, reg: reg * np.sign(W))}
+def _l2_terms(reg):
+    return lambda W: 0.5 * reg * W * W
+
+
+def _l1_terms(reg):
+    return lambda W: reg * np.where(W.real < 0, -W, W)
+
+
+def _penalty(terms):
+    """(value, gradient) of a penalty that sums ``terms(reg)`` over the entries of W: the value
+    by the definition, the gradient by a complex step (each entry at once)."""
+    def value(W, reg):
+        return float(np.sum(np.real(terms(reg)(np.asarray(W, dtype=np.float64)))))
+
+    def gradient(W, reg):
+        W = np.asarray(W, dtype=np.float64)
+        return np.imag(terms(reg)(W + 1j * COMPLEX_STEP)) / COMPLEX_STEP
+    return value, gradient
+
+
+PENALTY = {"l2": _penalty(_l2_terms), "l1": _penalty(_l1_terms)}
 
 
 def kink_distance(layers, x, y, delta=1.0, penalty="l2"):
     """How far the model's inputs sit from a kink: ReLU at 0, hinge margins at 0, |W| at 0 (L1).
 
-    Recomputed with trusted numpy from the parameters, layer types read by class name.
+    The activations come from the layers' own forward passes (a wrong forward fails the
+    gradient check that follows anyway); layer types are read by class name.
     """
-    a, gaps = x, [np.inf]
+    a, gaps = np.asarray(x, dtype=np.float64), [np.inf]
     for layer in layers:
-        name = type_name(layer)
-        if "W" in getattr(layer, "params", {}):
-            a = a @ layer.params["W"] + layer.params["b"]
-            if penalty == "l1":
-                gaps.append(np.abs(layer.params["W"]).min())
-        elif name == "ReLU":
+        if type_name(layer) == "ReLU":
             gaps.append(np.abs(a).min())
-            a = np.maximum(a, 0)
-        elif name in ("Tanh", "TanhLayer"):
-            a = np.tanh(a)
-        elif name == "Sigmoid":
-            a = 1 / (1 + np.exp(-a))
-        elif name == "Swish":
-            a = a / (1 + np.exp(-layer.beta * a))
+        if penalty == "l1" and "W" in getattr(layer, "params", {}):
+            gaps.append(np.abs(layer.params["W"]).min())
+        a = layer.forward(a)
     margins = a - a[np.arange(len(y)), y][:, None] + delta
     margins[np.arange(len(y)), y] = np.inf
     gaps.append(np.abs(margins).min())

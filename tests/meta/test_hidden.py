@@ -32,9 +32,10 @@ def kit_with_hidden(tmp_path, monkeypatch):
     """A copy of the kit whose tests/hidden holds two checks of `linear`; the runner grades it."""
     kit = tmp_path / "kit"
     for name in sandbox.KIT:
-        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copyfile
-        kwargs = {"ignore": shutil.ignore_patterns("__pycache__", "hidden")} if copy is shutil.copytree else {}
-        copy(ROOT / name, kit / name, **kwargs)
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, kit / name, ignore=shutil.ignore_patterns("__pycache__", "hidden"))
+        else:
+            shutil.copyfile(ROOT / name, kit / name)
     (kit / "tests" / "hidden").mkdir()
     (kit / "tests" / "hidden" / "test_linear.py").write_text(HIDDEN_LINEAR)
     monkeypatch.setattr(runner.sandbox, "copy_kit", functools.partial(sandbox.copy_kit, root=kit))

@@ -44,10 +44,14 @@ def test_every_catalog_exercise_has_checks_and_every_check_an_exercise(solutions
 
 
 def test_each_exercise_s_checks_live_in_its_catalog_suite(solutions_run):
-    """`check ID` collects only the exercise's suite file: a check elsewhere would be lost."""
+    """`check ID` collects only the exercise's suite file and its hidden checks (tests/hidden/ under
+    the same name): a check elsewhere would be lost."""
     misplaced = [c.nodeid for c in solutions_run.checks
-                 if not c.nodeid.startswith(f"tests/suites/{catalog.get(c.exercise).suite}::")]
+                 if not c.nodeid.startswith((f"tests/suites/{catalog.get(c.exercise).suite}::",
+                                             f"tests/hidden/{catalog.get(c.exercise).suite}::"))]
     assert not misplaced
+    hidden = [c for c in solutions_run.checks if c.nodeid.startswith("tests/hidden/")]
+    assert hidden and all(c.visibility in ("hidden", "after_due_date") for c in hidden)
 
 
 def test_exercises_folder_is_what_the_generator_makes():

@@ -75,19 +75,18 @@ def assert_training_output(name, out, x, p, rtol=1e-12):
     for factor, cause in slips.items():
         if abs(factor - 1.0 / (1.0 - p)) > 1e-3 and same(ratio, np.full(ratio.shape, factor), 1e-5):
             raise AssertionError(f"{name}: {cause}.")
-    # expected, entry by entry: the kept ones divided by the keep probability
-    expected = np.zeros(x.shape)
-    for index in zip(*np.nonzero(kept)):
-        expected[index] = float(x[index]) / (1.0 - p)
-    assert_close(f"{name} (a kept unit is x / (1 - p), a dropped one 0)", out,
-                 expected.astype(x.dtype), rtol=rtol)
+    # the definition on the kept units: each is x times the same 1 / (1 - p)
+    assert_close(f"{name}: out / x on the kept units (a kept unit is x / (1 - p), a dropped one 0)",
+                 ratio, np.full(ratio.shape, 1.0 / (1.0 - p)), rtol=rtol)
 
 
-def assert_training_gradient(name, dx, dout, out, p, rtol=1e-12):
-    """``dx`` is dout / (1 - p) where ``out`` (the last forward's output) kept the unit, else 0."""
+def assert_training_gradient(name, dx, dout, out, x, p, rtol=1e-12):
+    """``dx`` is dout / (1 - p) where ``out`` (the last forward's output, of input ``x``) kept the
+    unit, else 0: out is x times a constant per unit, so dL/dx = dout * out / x, whatever the
+    mask and the scaling were."""
     assert_array(name, dx, dout.shape, dout.dtype, not_finite=not_finite(p))
     kept = out != 0
-    expected = np.where(kept, dout.astype(np.float64) * (1.0 / (1.0 - p)), 0.0).astype(dout.dtype)
+    expected = (dout * (out.astype(np.float64) / x)).astype(dout.dtype)
     slips = {"backward ignores the mask: dx must be 0 where forward dropped a unit": dout,
              "the gradient of a kept unit is not scaled: out = x * mask / (1 - p), so dx = dout "
              "* mask / (1 - p)": np.where(kept, dout, 0.0)}
@@ -99,8 +98,8 @@ def assert_training_gradient(name, dx, dout, out, p, rtol=1e-12):
             f"{name}: dx is nonzero at {np.count_nonzero((dx != 0) & ~kept)} units the last forward "
             f"dropped and zero at {np.count_nonzero((dx == 0) & kept)} it kept: is the mask drawn "
             f"again in backward, instead of kept from the last forward call?")
-    assert_close(f"{name} (dout / (1 - p) where the last forward kept the unit, 0 where it "
-                 f"dropped it)", dx, expected, rtol=rtol)
+    assert_close(f"{name} (dout * out / x: dout / (1 - p) where the last forward kept the unit, 0 "
+                 f"where it dropped it)", dx, expected, rtol=rtol)
 
 
 # ---- training: the mask and the scaling -------------------------------------------------
@@ -191,7 +190,7 @@ def test_dropout_leaves_numpy_global_rng_alone(impl, rng):
         states.append(global_rng_state(impl)["state"])
         # a layer that draws nothing leaves the global RNG alone too: it must still drop
         assert_training_output(f"Dropout(0.5).forward(x), x of shape {shape}", out, x, 0.5)
-        assert_training_gradient(f"Dropout(0.5).backward(dout), shape {shape}", dx, dout, out, 0.5)
+        assert_training_gradient(f"Dropout(0.5).backward(dout), shape {shape}", dx, dout, out, x, 0.5)
     require(all(s["pos"] == states[0]["pos"] and np.array_equal(s["key"], states[0]["key"])
                 for s in states[1:]),
             "Dropout used numpy's global RNG (np.random.rand, np.random.seed, ...): draw the mask "
@@ -222,7 +221,7 @@ def test_dropout_backward_uses_the_mask_of_the_last_forward(impl, rng, p, shape)
     forward(layer, x)                      # an earlier mask: backward must use the last one
     out, dx = forward_backward(layer, x, dout)
     assert_training_output(f"Dropout({p}).forward(x)", out, x, p)
-    assert_training_gradient(f"Dropout({p}).backward(dout)", dx, dout, out, p)
+    assert_training_gradient(f"Dropout({p}).backward(dout)", dx, dout, out, x, p)
 
 
 # ---- evaluation -------------------------------------------------------------------------
@@ -265,7 +264,7 @@ def test_dropout_keeps_float32(impl, rng):
     dout = rng.standard_normal((16, 20)).astype(np.float32)
     out, dx = forward_backward(layer, x, dout)
     assert_training_output(f"Dropout({p}).forward(x) of float32 x", out, x, p, rtol=1e-6)
-    assert_training_gradient(f"Dropout({p}).backward(dout) of float32 dout", dx, dout, out, p,
+    assert_training_gradient(f"Dropout({p}).backward(dout) of float32 dout", dx, dout, out, x, p,
                              rtol=1e-6)
 
 
@@ -279,7 +278,7 @@ def test_dropout_leaves_its_inputs_unchanged(impl, rng):
     assert_unchanged("x", before[0], x, advice="return x * mask / (1 - p), not x *= ...")
     assert_unchanged("dout", before[1], dout, advice="return dout * mask / (1 - p), not dout *= ...")
     assert_training_output("Dropout(0.5).forward(x)", out, before[0], 0.5)
-    assert_training_gradient("Dropout(0.5).backward(dout)", dx, before[1], out, 0.5)
+    assert_training_gradient("Dropout(0.5).backward(dout)", dx, before[1], out, before[0], 0.5)
 
 
 # ---- train/eval switching through a model ------------------------------------------------
@@ -294,10 +293,13 @@ def model_with_dropout(impl, rng, p, d=6, c=4):
 
 
 def test_predict_with_dropout_is_deterministic(impl, rng):
+    # W = 3 on feature k for class k (k < 4), b in (-1, 1): a row that is 2 on feature k and
+    # within 0.2 of 0 elsewhere scores at least 5 for class k and at most 1.6 for the others
     model = model_with_dropout(impl, rng, 0.5)
-    X = rng.standard_normal((300, 6))
-    W, b = model.layers[1].params["W"], model.layers[1].params["b"]
-    expected = np.array([int(np.argmax(row @ W + b)) for row in X], dtype=np.int64)
+    fill(model.layers[1], ("params", "W"), 3.0 * np.eye(6, 4))
+    fill(model.layers[1], ("params", "b"), rng.uniform(-1.0, 1.0, 4))
+    expected = rng.integers(0, 4, 300)
+    X = 2.0 * np.eye(6)[expected] + rng.uniform(-0.2, 0.2, (300, 6))
     for call in ("first", "second"):
         assert_close(f"predict(model, X) on Dropout(0.5) > Linear, {call} call (predict puts the "
                      f"model in eval mode, where Dropout must return x: the labels of the Linear "
@@ -308,7 +310,8 @@ def test_model_train_brings_dropout_back(impl, rng):
     model = model_with_dropout(impl, rng, 0.5)
     X = rng.standard_normal((40, 6))
     impl.training.predict(model, X)           # leaves the model in eval mode
-    model.train()
+    back_to_training = model.train            # training mode again, for the whole model
+    back_to_training()
     first, second = model.forward(X), model.forward(X)
     assert_array("model.forward(X) after model.train()", first, (40, 4), X.dtype)
     require(not np.array_equal(first, second),

@@ -36,10 +36,11 @@ def test_linear_backward_known_answer(impl, rng):
     dout = np.array([[1.0, 0.0], [0.5, -2.0], [-1.0, 1.0]])
     layer.forward(x)
     dx = layer.backward(dout)
-    W = layer.params["W"]
-    assert_close("dx", dx, dout @ W.T, n=3)
-    assert_close('grads["W"]', layer.grads["W"], x.T @ dout, n=3, extras={'params["W"]': W})
-    assert_close('grads["b"]', layer.grads["b"], dout.sum(axis=0), n=3)
+    # worked once by hand and frozen: dL/dx, dL/dW and dL/db of L = sum(out * dout)
+    assert_close("dx", dx, np.array([[1.0, 3.0], [-3.5, -6.5], [1.0, 1.0]]), n=3)
+    assert_close('grads["W"]', layer.grads["W"], np.array([[2.0, -4.0], [-3.75, 2.0]]), n=3,
+                 extras={'params["W"]': layer.params["W"]})
+    assert_close('grads["b"]', layer.grads["b"], np.array([0.5, -1.0]), n=3)
 
 
 def test_linear_inputs_unchanged(impl, rng):
@@ -51,9 +52,9 @@ def test_linear_inputs_unchanged(impl, rng):
     for name, old, new in zip(["x", "dout", 'params["W"]', 'params["b"]'], before,
                               [x, dout, layer.params["W"], layer.params["b"]]):
         assert_unchanged(name, old, new)
-    W, b = before[2:]
-    assert_close("Linear.forward(x)", out, x @ W + b)
-    assert_close("dx", dx, dout @ W.T)
+    # the same call on the untouched copies gives the same values
+    assert_close("Linear.forward(x)", out, layer.forward(before[0]))
+    assert_close("dx", dx, layer.backward(before[1]))
 
 
 def test_linear_backward_twice_same_grads(impl, rng):
@@ -72,11 +73,16 @@ def test_linear_backward_twice_same_grads(impl, rng):
 def test_linear_float32_keeps_dtype(impl, rng):
     layer = impl.layers.Linear(4, 3, rng, weight_init=impl.doubles.gaussian, dtype=np.float32)
     x = rng.standard_normal((5, 4)).astype(np.float32)
+    wide = make_linear(impl, rng, d=4, m=3)          # the same weights in float64
+    fill(wide, ("params", "W"), layer.params["W"].astype(np.float64))
+    fill(wide, ("params", "b"), rng.standard_normal(3))
+    fill(layer, ("params", "b"), wide.params["b"].astype(np.float32))
     out = layer.forward(x)
-    expected = x @ layer.params["W"] + layer.params["b"]
-    assert_close("Linear.forward(x) in float32", out, expected, rtol=1e-5)
+    expected = wide.forward(x.astype(np.float64)).astype(np.float32)
+    assert_close("Linear.forward(x) in float32 (against the float64 layer)", out, expected, rtol=1e-5)
     dx = layer.backward(np.ones((5, 3), np.float32))
-    assert_close("dx in float32", dx, np.ones((5, 3), np.float32) @ layer.params["W"].T, rtol=1e-5)
+    expected = wide.backward(np.ones((5, 3))).astype(np.float32)
+    assert_close("dx in float32 (against the float64 layer)", dx, expected, rtol=1e-5)
 
 def test_linear_backward_is_analytic(impl, rng):
     """backward uses the formulas on the cache, exact where central differences are not."""
@@ -87,6 +93,8 @@ def test_linear_backward_is_analytic(impl, rng):
     layer.forward(x)
     dx = layer.backward(dout)
     exact = " (binary fractions: the formulas give it exactly; finite differences do not)"
-    assert_close("dx" + exact, dx, dout @ layer.params["W"].T, rtol=0, atol=0)
-    assert_close('grads["W"]' + exact, layer.grads["W"], x.T @ dout, rtol=0, atol=0)
-    assert_close('grads["b"]' + exact, layer.grads["b"], dout.sum(axis=0), rtol=0, atol=0)
+    # worked once by hand and frozen
+    assert_close("dx" + exact, dx, np.array([[-3.0, -5.0, -2.0], [6.5, 13.5, 1.0]]), rtol=0, atol=0)
+    assert_close('grads["W"]' + exact, layer.grads["W"],
+                 np.array([[2.0, 4.0], [-0.875, 2.75], [0.5, -1.0]]), rtol=0, atol=0)
+    assert_close('grads["b"]' + exact, layer.grads["b"], np.array([1.5, 1.0]), rtol=0, atol=0)

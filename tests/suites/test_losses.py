@@ -2,8 +2,9 @@
 
 A loss returns ``(loss, dscores)``: the loss is a float, the mean over the batch,
 and dscores is its exact gradient with the shape and dtype of scores.  Losses
-have no upstream gradient: dscores is checked directly against central
-differences of the loss (float64, every coordinate of a small batch).
+have no upstream gradient: dscores is checked directly against finite differences of
+the loss (float64, every coordinate of a small batch), and against the trusted gradients of
+tests/trusted_models.py (complex steps of the loss's definition).
 """
 import math
 
@@ -12,7 +13,7 @@ import pytest
 
 from tests.checks import assert_array, assert_close, assert_float, assert_unchanged, snapshot
 from tests.gradcheck import assert_gradient, numerical_gradient, sample_indices
-from tests.trusted_models import PENALTY, hinge, onehot, softmax_loss
+from tests.trusted_models import PENALTY, hinge, softmax_loss
 
 
 def assert_loss_first(name, got, expected, n=None):
@@ -90,23 +91,29 @@ def test_cross_entropy_known_answer(impl):
     # loss row 0 = L0, row 1 = 2 + L0 (correct class 2 below the top), row 2 = log 3.
     scores = np.array([[1.0, 2.0, 3.0], [1.0, -1.0, 0.0], [0.5, 0.5, 0.5]])
     y = np.array([2, 1, 0])
-    l0, z = math.log(1 + math.exp(-1) + math.exp(-2)), 1 + math.exp(-1) + math.exp(-2)
-    p0 = np.array([math.exp(-2), math.exp(-1), 1.0]) / z          # softmax of [1, 2, 3]
-    probs = np.array([p0, p0[[2, 0, 1]], [1 / 3, 1 / 3, 1 / 3]])
+    l0 = math.log(1 + math.exp(-1) + math.exp(-2))
+    # dscores: the softmax of each row, 1 taken off at its label, all over N = 3 (worked once
+    # from p = [e^-2, e^-1, 1] / (1 + e^-1 + e^-2) = [0.0900, 0.2447, 0.6652], then frozen)
+    expected = np.array([[0.03001019105679349, 0.08157615701826589, -0.1115863480750594],
+                         [0.22174698525827394, -0.30332314227653984, 0.08157615701826589],
+                         [-0.22222222222222224, 0.1111111111111111, 0.1111111111111111]])
     (loss, dscores), name = call(impl, "softmax_cross_entropy", scores, y, {})
     assert_loss(f"{name} loss", loss, (l0 + 2 + l0 + math.log(3)) / 3, n=3)
-    assert_close(f"{name} dscores", dscores, (probs - onehot(y, 3)) / 3, n=3)
+    assert_close(f"{name} dscores", dscores, expected, n=3)
 
 
 @pytest.mark.exercise("cross_entropy")
 def test_cross_entropy_uniform_scores_give_log_c(impl, rng):
-    # Every row constant (a different constant per row): p = 1/C, loss = log C.
+    # Every row constant (a different constant per row): p = 1/C, loss = log C;
+    # dscores = 1/(C N) = 0.05 off the label, (1/C - 1)/N = -0.2 at it.
     n, c = 4, 5
     scores = np.array([-3.0, 0.0, 2.5, 10.0])[:, None] * np.ones((1, c))
     y = rng.integers(0, c, size=n)
     (loss, dscores), name = call(impl, "softmax_cross_entropy", scores, y, {})
     assert_loss(f"{name} loss", loss, math.log(c), n=n)
-    assert_close(f"{name} dscores", dscores, (1.0 / c - onehot(y, c)) / n, n=n)
+    expected = np.full((n, c), 0.05)
+    expected[np.arange(n), y] = -0.2
+    assert_close(f"{name} dscores", dscores, expected, n=n)
 
 
 @pytest.mark.exercise("cross_entropy")
@@ -115,15 +122,15 @@ def test_cross_entropy_large_logits_stable(impl):
     # unless each row is shifted by its max.  Exact answers:
     # row 0: correct class on top by 1000 -> loss 0, p = onehot;
     # row 1: correct class 2000 below the top -> loss 2000, p = [1, 0, 0];
-    # row 2: all equal -> loss log 3, p = 1/3.
+    # row 2: all equal -> loss log 3, p = 1/3;
+    # dscores = (p - 1 at the label) / 3.
     scores = np.array([[1000.0, 2000.0, 3000.0], [1000.0, -1000.0, 0.0],
                        [-1000.0, -1000.0, -1000.0]])
     y = np.array([2, 1, 0])
-    probs = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [1 / 3, 1 / 3, 1 / 3]])
     (loss, dscores), name = call(impl, "softmax_cross_entropy", scores, y, {})
     assert_loss(f"{name} loss with logits ~1000", loss, (0 + 2000 + math.log(3)) / 3, n=3)
-    assert_close(f"{name} dscores with logits ~1000", dscores, (probs - onehot(y, 3)) / 3,
-                 atol=1e-15, n=3)
+    expected = np.array([[0.0, 0.0, 0.0], [1 / 3, -1 / 3, 0.0], [-2 / 9, 1 / 9, 1 / 9]])
+    assert_close(f"{name} dscores with logits ~1000", dscores, expected, atol=1e-15, n=3)
 
 
 # ------------------------------------------------------------------------ hinge

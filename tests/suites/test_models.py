@@ -4,10 +4,9 @@ import itertools
 import numpy as np
 import pytest
 
-from grader.remote import type_name
+from grader.remote import fill, type_name
 from tests.checks import assert_array, assert_close, assert_float, assert_unchanged, snapshot
 from tests.trusted_models import (
-    PENALTY,
     check_model_gradients,
     hinge,
     kink_distance,
@@ -62,73 +61,83 @@ def two_linear(impl, rng, sizes=(2, 3, 2)):
             for d, m in itertools.pairwise(sizes)]
 
 
-def trusted_two_linear(layers, x, y, reg, penalty, head):
-    """Loss and every gradient of Linear > Linear > head with a penalty on the weights only."""
-    (W1, b1), (W2, b2) = [(layer.params["W"], layer.params["b"]) for layer in layers]
-    value, grad = PENALTY[penalty]
-    h = x @ W1 + b1
-    loss, ds = (softmax_loss if head == "SoftmaxHead" else hinge)(h @ W2 + b2, y)
-    dh = ds @ W2.T
-    grads = {"W1": x.T @ dh + grad(W1, reg), "b1": dh.sum(0), "W2": h.T @ ds + grad(W2, reg), "b2": ds.sum(0)}
-    return loss + value(W1, reg) + value(W2, reg), grads, dh @ W1.T
+# A worked example (binary fractions), computed once by hand backpropagation and frozen:
+# h = x @ W1 + b1, scores = h @ W2 + b2.
+W1, B1 = [[1.0, -0.5, 0.25], [0.5, 2.0, -1.0]], [0.5, -0.25, 1.0]
+W2, B2 = [[1.0, -1.0], [0.5, 0.25], [-0.75, 2.0]], [0.25, -0.5]
+X = np.array([[1.0, 2.0], [-0.5, 0.25], [2.0, -1.0]])
+Y = np.array([1, 0, 1])
+
+
+def worked_example(impl, rng):
+    layers = two_linear(impl, rng)
+    for layer, W, b in zip(layers, (W1, W2), (B1, B2)):
+        fill(layer, ("params", "W"), W)
+        fill(layer, ("params", "b"), b)
+    return layers
 
 
 @sequential
 def test_sequential_forward_known_answer(impl, rng):
-    layers = two_linear(impl, rng)
-    model = impl.models.Sequential(layers, impl.models.SoftmaxHead())
-    x = rng.standard_normal((5, 2))
-    (W1, b1), (W2, b2) = [(layer.params["W"], layer.params["b"]) for layer in layers]
-    assert_close("Sequential.forward(x)", model.forward(x), (x @ W1 + b1) @ W2 + b2)
+    model = impl.models.Sequential(worked_example(impl, rng), impl.models.SoftmaxHead())
+    assert_close("Sequential.forward(x)", model.forward(X.copy()),
+                 np.array([[4.9375, -3.6875], [0.15625, 0.75], [-1.25, 1.6875]]))
 
 
 @sequential
 def test_sequential_backward_known_answer(impl, rng):
-    layers = two_linear(impl, rng)
-    randomize_biases(layers, rng)
+    layers = worked_example(impl, rng)
     model = impl.models.Sequential(layers, impl.models.SoftmaxHead())
-    x, dscores = rng.standard_normal((5, 2)), rng.standard_normal((5, 2))
-    model.forward(x)
+    dscores = np.array([[1.0, -0.5], [0.25, 2.0], [-1.0, 0.5]])
+    model.forward(X.copy())
     dx = model.backward(dscores)
-    (W1, _), (W2, _) = [(layer.params["W"], layer.params["b"]) for layer in layers]
-    h = x @ W1 + layers[0].params["b"]
-    assert_close("Sequential.backward(dscores): dx", dx, dscores @ W2.T @ W1.T)
-    assert_close('layers[1].grads["W"]', layers[1].grads["W"], h.T @ dscores)
-    assert_close('layers[0].grads["W"]', layers[0].grads["W"], x.T @ (dscores @ W2.T))
+    assert_close("Sequential.backward(dscores): dx", dx,
+                 np.array([[0.875, 3.25], [-1.109375, -3.4375], [-0.875, -3.25]]))
+    assert_close('layers[1].grads["W"]', layers[1].grads["W"],
+                 np.array([[0.53125, 0.0], [6.625, -2.25], [-3.09375, 2.875]]))
+    assert_close('layers[0].grads["W"]', layers[0].grads["W"],
+                 np.array([[-0.625, -0.6875, -0.15625], [4.0625, 1.28125, -4.296875]]))
+
+
+# Sequential(reg=0.3).loss(X, Y) of the worked example: the head's loss plus the penalty of each
+# W (never of b), and the gradients with the penalty's included.
+WORKED_LOSSES = [
+    pytest.param("SoftmaxHead", "l2", 5.252384334361915, {
+        "W1": [[1.2483961936458612, -0.03145047579426734, -1.2290447662630593],
+               [1.3421693565614916, 0.7490211695701865, -1.939232865272051]],
+        "b1": [0.27061733209450706, 0.03382716651181338, -0.37209883162994717],
+        "W2": [[1.1398947689869303, -1.1398947689869303], [1.0712431416382129, -0.8462431416382129],
+               [-0.5672264880277597, 0.9422264880277595]],
+        "b2": [0.13530866604725353, -0.13530866604725353]}, id="SoftmaxHead-l2"),
+    pytest.param("SVMHead", "l1", 6.964583333333334, {
+        "W1": [[1.3, -0.175, -1.075], [1.4666666666666666, 0.4458333333333333, -1.9041666666666666]],
+        "b1": [0.0, 0.0, 0.0],
+        "W2": [[1.0916666666666666, -1.0916666666666666], [1.2166666666666666, -0.6166666666666667],
+               [-0.7583333333333333, 0.7583333333333333]],
+        "b2": [0.0, 0.0]}, id="SVMHead-l1"),
+]
 
 
 @sequential
-@pytest.mark.parametrize("head", ["SoftmaxHead", "SVMHead"])
-@pytest.mark.parametrize("penalty", ["l2", "l1"])
-def test_sequential_loss_known_answer(impl, rng, head, penalty):
-    layers = two_linear(impl, rng, sizes=(3, 4, 3))
-    randomize_biases(layers, rng)
+@pytest.mark.parametrize("head,penalty,loss,grads", WORKED_LOSSES)
+def test_sequential_loss_worked_example(impl, rng, head, penalty, loss, grads):
+    layers = worked_example(impl, rng)
     model = impl.models.Sequential(layers, getattr(impl.models, head)(), reg=0.3, penalty=penalty)
-    x, y = rng.standard_normal((6, 3)), rng.integers(0, 3, 6)
-    expected_loss, expected, _ = trusted_two_linear(layers, x, y, 0.3, penalty, head)
-    loss = model.loss(x, y)
-    value = PENALTY[penalty][0]
-    likely = {"the biases are penalized too (biases get no penalty)":
-              expected_loss + sum(value(layer.params["b"], 0.3) for layer in layers)}
-    for i, layer in enumerate(layers):
-        likely[f"the penalty of layers[{i}] is missing"] = expected_loss - value(layer.params["W"], 0.3)
-    for cause, wrong in likely.items():
-        if isinstance(loss, float) and abs(loss - wrong) < 1e-9 * abs(wrong):
-            raise AssertionError(f"Sequential.loss: expected {float(expected_loss)!r}, got "
-                                 f"{float(loss)!r}: {cause}")
-    assert_float(f"Sequential.loss (head loss + {penalty} penalty of every W)", loss, expected_loss)
+    got = model.loss(X.copy(), Y)
+    assert_float(f"Sequential({head}, reg=0.3, penalty={penalty!r}).loss (head loss + penalty of "
+                 f"every W, none of b)", got, loss)
     for i in (0, 1):
         assert_close(f'layers[{i}].grads["W"] (penalty gradient included)', layers[i].grads["W"],
-                     expected[f"W{i + 1}"])
+                     np.array(grads[f"W{i + 1}"]))
         assert_close(f'layers[{i}].grads["b"] (biases get no penalty)', layers[i].grads["b"],
-                     expected[f"b{i + 1}"])
+                     np.array(grads[f"b{i + 1}"]))
 
 
 @sequential
 @pytest.mark.parametrize("head,penalty", [("SoftmaxHead", "l2"), ("SVMHead", "l1")])
 def test_sequential_loss_gradients(impl, rng, head, penalty):
     for _ in range(20):
-        layers = [impl.layers.Linear(3, 5, rng, weight_init=impl.doubles.gaussian), impl.doubles.TanhLayer(),
+        layers = [impl.layers.Linear(3, 5, rng, weight_init=impl.doubles.gaussian), impl.doubles.SineLayer(),
                   impl.layers.Linear(5, 3, rng, weight_init=impl.doubles.gaussian)]
         randomize_biases(layers, rng)
         x, y = rng.standard_normal((6, 3)), rng.integers(0, 3, 6)
@@ -140,16 +149,15 @@ def test_sequential_loss_gradients(impl, rng, head, penalty):
 
 @sequential
 def test_sequential_loss_inputs_and_params_unchanged(impl, rng):
-    layers = two_linear(impl, rng, sizes=(3, 4, 3))
-    model = impl.models.Sequential(layers, impl.models.SoftmaxHead(), reg=0.1)
-    x, y = rng.standard_normal((6, 3)), rng.integers(0, 3, 6)
+    layers = worked_example(impl, rng)
+    model = impl.models.Sequential(layers, impl.models.SoftmaxHead(), reg=0.3)
+    x, y = X.copy(), Y.copy()
     before = snapshot(x, y, *[layer.params[k] for layer in layers for k in ("W", "b")])
-    expected, _, _ = trusted_two_linear(layers, x, y, 0.1, "l2", "SoftmaxHead")
     loss = model.loss(x, y)
     after = [x, y, *[layer.params[k] for layer in layers for k in ("W", "b")]]
     for name, old, new in zip(["x", "y", "W1", "b1", "W2", "b2"], before, after):
         assert_unchanged(name, old, new)
-    assert_float("model.loss(x, y)", loss, expected)
+    assert_float("model.loss(x, y)", loss, 5.252384334361915)    # the worked example's
 
 
 @sequential
@@ -182,6 +190,10 @@ def test_sequential_float32_keeps_dtype(impl, rng):
 # ----- mlp ---------------------------------------------------------------------------------
 
 ACTIVATION_CLASS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "swish": "Swish"}
+# build_mlp(3, hidden, 4): the layers, "act" standing for the activation
+LAYERS = {(): ["Linear(3, 4)"],
+          (5,): ["Linear(3, 5)", "act", "Linear(5, 4)"],
+          (4, 6, 2): ["Linear(3, 4)", "act", "Linear(4, 6)", "act", "Linear(6, 2)", "act", "Linear(2, 4)"]}
 
 
 @mlp
@@ -190,12 +202,7 @@ ACTIVATION_CLASS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "swish
 def test_mlp_structure(impl, rng, hidden, activation):
     model = impl.models.build_mlp(3, hidden, 4, rng, activation=activation, head="svm",
                                   weight_init=impl.doubles.gaussian, reg=0.25, penalty="l1")
-    sizes = [3, *hidden, 4]
-    want = []
-    for i, (d, m) in enumerate(itertools.pairwise(sizes)):
-        want.append(f"Linear({d}, {m})")
-        if i < len(hidden):
-            want.append(ACTIVATION_CLASS[activation])
+    want = [ACTIVATION_CLASS[activation] if name == "act" else name for name in LAYERS[hidden]]
     got = [f"Linear({layer.params['W'].shape[0]}, {layer.params['W'].shape[1]})"
            if isinstance(layer, impl.layers.Linear) else type_name(layer) for layer in model.layers]
     require(got == want,

@@ -170,6 +170,7 @@ def cmd_build_exercises(argv):
     parser.add_argument("--force", action="store_true",
                         help="overwrite a student's work in exercises/ (backed up first)")
     options = parser.parse_args(argv)
+    needs_solutions("build-exercises")
     solutions, exercises = NAMED["solutions"], NAMED["exercises"]
     stale = stale_files(solutions, exercises)
     if options.check:
@@ -187,6 +188,13 @@ def cmd_build_exercises(argv):
     for path in build(solutions, exercises):
         print(f"updated exercises/{path}")
     return 0
+
+
+def needs_solutions(command):
+    """Stop an instructor's command where there is no solutions/ (a student's copy of the kit)."""
+    if not NAMED["solutions"].is_dir():
+        raise UsageError(f"'{command}' works from the reference solutions, and this copy of the kit has "
+                         f"none ({NAMED['solutions']} not found): nothing was changed")
 
 
 def positive(text):

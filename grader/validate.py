@@ -194,7 +194,7 @@ def validate(seeds=(0, 1, 2), jobs=1, exercise_ids=None, mutants=True, write=pri
 
 
 def main(argv):
-    from .cli import Parser, positive
+    from .cli import Parser, needs_solutions, positive
     parser = Parser(prog="python -m grader validate", description="Self-test the kit.")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("-j", "--jobs", type=positive, default=os.cpu_count() or 1,
@@ -203,6 +203,7 @@ def main(argv):
     parser.add_argument("--limit", type=positive, help="at most this many mutants per exercise")
     parser.add_argument("--no-mutants", action="store_true", help="skip the mutation test")
     options = parser.parse_args(argv)
+    needs_solutions("validate")
     for exercise in options.exercise:
         catalog.get(exercise)
     ok = validate(options.seeds, options.jobs, options.exercise, not options.no_mutants,

@@ -118,6 +118,16 @@ def test_in_the_handout_check_hint_reset_watch_and_train_work(copy, tmp_path):
         layers.write_text(pristine)
 
 
+@pytest.mark.parametrize("command", ["build-exercises", "validate"])
+def test_instructor_commands_stop_in_the_handout_and_change_nothing(copy, command):
+    def state():
+        return {p: p.read_bytes() for p in copy.glob("exercises/*")} | {p: b"" for p in copy.glob(".sophia/**/*")}
+    before = state()
+    status, out = grade(copy, command)
+    assert status == 2 and f"'{command}' works from the reference solutions" in out
+    assert state() == before
+
+
 def test_the_handout_readme_is_for_students(copy):
     readme = (copy / "README.md").read_text()
     assert readme.startswith("# Sophia") and "## Quick start" in readme and "## Curriculum" in readme

@@ -218,7 +218,7 @@ COMMANDS = {"check": cmd_check, "list": cmd_list, "hint": elsewhere("hints"),
             "watch": elsewhere("watch"), "reset": elsewhere("reset"), "train": elsewhere("train_cli"),
             "build-exercises": cmd_build_exercises, "validate": elsewhere("validate"),
             "handout": elsewhere("handout"), "batch": elsewhere("batch"),
-            "notebook": elsewhere("notebook_cli"),
+            "notebook": elsewhere("notebook_cli"), "bench": elsewhere("bench"),
             "gradescope": elsewhere("gradescope"),
             "gradescope-run": elsewhere("gradescope", "run_main"),
             "prairielearn-run": elsewhere("prairielearn", "run_main")}

@@ -121,7 +121,8 @@ def test_in_the_handout_check_hint_reset_watch_and_train_work(copy, tmp_path):
 @pytest.mark.parametrize("command", ["build-exercises", "validate"])
 def test_instructor_commands_stop_in_the_handout_and_change_nothing(copy, command):
     def state():
-        return {p: p.read_bytes() for p in copy.glob("exercises/*")} | {p: b"" for p in copy.glob(".sophia/**/*")}
+        stubs = {p: p.read_bytes() for p in copy.glob("exercises/*")}
+        return stubs | {p: b"" for p in copy.glob(".sophia/**/*")}
     before = state()
     status, out = grade(copy, command)
     assert status == 2 and f"'{command}' works from the reference solutions" in out

@@ -139,12 +139,14 @@ class Conv2d(Conv2dNaive):
         # every window as a view: (N, C, OH, OW, KH, KW), no copy yet
         windows = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
         n, c, oh, ow = windows.shape[:4]
-        cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)   # one copy
+        # per-image columns (N, C*KH*KW, OH*OW), one copy: W2 @ cols is then (N, F, OH*OW),
+        # already channels-first, so the output needs no transposing copy
+        cols = windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, oh * ow)
         W2 = self.params["W"].reshape(self.out_channels, -1)                          # (F, C*KH*KW)
-        out = cols @ W2.T
-        out += self.params["b"]
+        out = W2 @ cols                                                               # (N, F, OH*OW)
+        out += self.params["b"][:, None]
         self.cache = cols
-        return out.reshape(n, oh, ow, self.out_channels).transpose(0, 3, 1, 2)
+        return out.reshape(n, self.out_channels, oh, ow)
         # END SOLUTION
 
     def backward(self, dout):
@@ -157,15 +159,18 @@ class Conv2d(Conv2dNaive):
         (ph, pw), (sh, sw), (kh, kw) = self.padding, self.stride, self.kernel_size
         n, c, h, w = self.input_shape
         oh, ow = self.output_hw
-        cols, W = self.cache, self.params["W"]
-        d2 = dout.transpose(0, 2, 3, 1).reshape(-1, self.out_channels)               # (N*OH*OW, F)
-        self.grads["W"] = (d2.T @ cols).reshape(W.shape)
-        self.grads["b"] = d2.sum(axis=0)
-        dcols = (d2 @ W.reshape(self.out_channels, -1)).reshape(n, oh, ow, c, kh, kw)
+        cols, W = self.cache, self.params["W"]                          # cols: (N, C*KH*KW, OH*OW)
+        d2 = dout.reshape(n, self.out_channels, oh * ow)   # (N, F, OH*OW): dout is channels-first
+        # each image's d2 @ cols^T is (F, C*KH*KW); W is shared by the batch, so sum them
+        self.grads["W"] = (d2 @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(W.shape)
+        self.grads["b"] = d2.sum(axis=(0, 2))
+        W2 = W.reshape(self.out_channels, -1)                                         # (F, C*KH*KW)
+        dcols = (W2.T @ d2).reshape(n, c, kh, kw, oh, ow)
         dxp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=dout.dtype)
         for u in range(kh):            # col2im: one strided slice-add per kernel offset
             for v in range(kw):
-                dxp[:, :, u:u + sh * oh:sh, v:v + sw * ow:sw] += dcols[..., u, v].transpose(0, 3, 1, 2)
+                # dcols[:, :, u, v] is (N, C, OH, OW): what offset (u, v) of every window got
+                dxp[:, :, u:u + sh * oh:sh, v:v + sw * ow:sw] += dcols[:, :, u, v]
         return dxp[:, :, ph:ph + h, pw:pw + w]
         # END SOLUTION
 
@@ -227,12 +232,20 @@ class MaxPool2d(_Pool2d):
         dout = self._check_backward(dout)
         # BEGIN SOLUTION
         x, out = self.cache
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        # stride >= kernel on both axes: the windows do not overlap, each position of x is in at
+        # most one window, so its gradient can be written rather than added
+        disjoint = sh >= kh and sw >= kw
         dx = np.zeros(x.shape, dtype=dout.dtype)
         unclaimed = np.ones(out.shape, dtype=bool)       # windows whose maximum is not found yet
         for _, _, where in self._slices():
-            first = unclaimed & (x[where] == out)
-            dx[where] += np.where(first, dout, 0)
-            unclaimed &= ~first
+            first = x[where] == out
+            np.logical_and(first, unclaimed, out=first)  # ties: only the first maximum, row-major
+            unclaimed ^= first                           # first implies unclaimed: this clears it
+            if disjoint:
+                np.copyto(dx[where], dout, where=first)
+            else:
+                np.add(dx[where], dout, out=dx[where], where=first)
         return dx
         # END SOLUTION
 

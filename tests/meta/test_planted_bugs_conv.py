@@ -6,7 +6,7 @@ from tests.meta.planting import assert_caught
 
 NAIVE_FORWARD = "out[:, :, i, j] = np.tensordot(window, W, axes=([1, 2, 3], [1, 2, 3])) + b"
 FAST_W = 'W2 = self.params["W"].reshape(self.out_channels, -1)'
-FAST_OUT = "return out.reshape(n, oh, ow, self.out_channels).transpose(0, 3, 1, 2)"
+FAST_OUT = "return out.reshape(n, self.out_channels, oh, ow)"
 COL2IM = "dxp[:, :, u:u + sh * oh:sh, v:v + sw * ow:sw] +="
 
 # (id, exercise, module, old, new, a phrase some failing check's message must contain)
@@ -48,7 +48,7 @@ BUGS = [
      "return dxp", "dx has the padded shape"),
     ("conv-bias_added_twice", "conv", "conv", FAST_OUT,
      FAST_OUT + ' + self.params["b"][:, None, None]', "the bias is added 2 times"),
-    ("conv-db_summed_to_a_scalar", "conv", "conv", 'self.grads["b"] = d2.sum(axis=0)',
+    ("conv-db_summed_to_a_scalar", "conv", "conv", 'self.grads["b"] = d2.sum(axis=(0, 2))',
      'self.grads["b"] = d2.sum()', "sums dout over n, i and j"),
     # Conv2dNaive's loops pasted into Conv2d: right values, about 100x slower at 128 x 128
     ("conv-loop_over_positions", "conv", "conv", "class Conv2d(Conv2dNaive):\n",

@@ -4,13 +4,21 @@ import pytest
 
 from tests.meta.planting import assert_caught
 
+MAX_RESTRICT = ("            np.logical_and(first, unclaimed, out=first)"
+                "  # ties: only the first maximum, row-major\n")
+MAX_WRITE = ("            if disjoint:\n"
+             "                np.copyto(dx[where], dout, where=first)\n"
+             "            else:\n"
+             "                np.add(dx[where], dout, out=dx[where], where=first)\n")
 MAX_ROUTE = ("        unclaimed = np.ones(out.shape, dtype=bool)"
              "       # windows whose maximum is not found yet\n"
              "        for _, _, where in self._slices():\n"
-             "            first = unclaimed & (x[where] == out)\n"
-             "            dx[where] += np.where(first, dout, 0)\n"
-             "            unclaimed &= ~first\n")
-MAX_ADD = "dx[where] += np.where(first, dout, 0)"
+             "            first = x[where] == out\n"
+             + MAX_RESTRICT +
+             "            unclaimed ^= first"
+             "                           # first implies unclaimed: this clears it\n"
+             + MAX_WRITE)
+MAX_ADD = "np.add(dx[where], dout, out=dx[where], where=first)"
 # a student's argmax over each window, mapped back without the stride: (i + u, j + v)
 ARGMAX_WITHOUT_STRIDE = (
     "        (kh, kw), (sh, sw), (oh, ow) = self.kernel_size, self.stride, self.output_hw\n"
@@ -26,16 +34,16 @@ AVG_SHARE = "share = dout / (self.kernel_size[0] * self.kernel_size[1])"
 # (id, exercise, module, old, new, a phrase some failing check's message must contain)
 BUGS = [
     ("maxpool-tie_to_every_maximum", "pooling", "conv",
-     "first = unclaimed & (x[where] == out)", "first = x[where] == out", "got it at every tied maximum"),
+     MAX_RESTRICT, "", "got it at every tied maximum"),
     ("maxpool-tie_split", "pooling", "conv", MAX_ROUTE, SPLIT_ON_TIES,
      "split equally between the tied maxima"),
     ("maxpool-tie_to_last_maximum", "pooling", "conv",
      "for _, _, where in self._slices():\n            first",
      "for _, _, where in self._slices()[::-1]:\n            first", "got it at the last maximum"),
-    ("maxpool-gradient_to_every_position", "pooling", "conv", MAX_ADD, "dx[where] += dout",
+    ("maxpool-gradient_to_every_position", "pooling", "conv", MAX_WRITE, "            dx[where] += dout\n",
      "dout went to every position of the window"),
     ("maxpool-overlapping_windows_assigned", "pooling", "conv", MAX_ADD,
-     "dx[where] = np.where(first, dout, 0)", "add into dx (+=), do not assign"),
+     "np.copyto(dx[where], dout, where=first)", "add into dx (+=), do not assign"),
     ("maxpool-argmax_mapped_back_without_stride", "pooling", "conv", MAX_ROUTE, ARGMAX_WITHOUT_STRIDE,
      "the maximum of no window"),
     ("pool-stride_ignored", "pooling", "conv",

@@ -1,4 +1,5 @@
-"""Max relative gradient error of the reference layers against central differences.
+"""The reference layers' worst gradient error against the checks' numerical gradient, as a
+fraction of what the checks allow (an entry fails above 1).
 
     python benchmarks/gradient_errors.py
 
@@ -34,7 +35,7 @@ def main():
             errors = check_layer_gradients(layer, x, rng, max_coords=1000, tol=1.0)
             for key, error in errors.items():
                 worst[name, key] = max(worst.get((name, key), 0.0), error)
-    print(f"{'layer':<8} {'array':<4} max rel error (10 seeds)")
+    print(f"{'layer':<8} {'array':<4} worst error / allowed (10 seeds)")
     for (name, key), error in worst.items():
         print(f"{name:<8} {key:<4} {error:.2e}")
 

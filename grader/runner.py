@@ -58,12 +58,11 @@ class Run:
     children: int = 0
 
 
-def child_command(kit, folder, events_fd, only_file, exercises, seed, files=None, cap=sandbox.CAP,
+def child_command(kit, folder, events_fd, only_file, exercises, seed, files, cap=sandbox.CAP,
                   memory=sandbox.MEMORY_LIMIT):
     """The pytest command line of one judge, run from the kit copy ``kit``."""
     kit = Path(kit)
-    targets = [str(kit / f) for f in files] if files else \
-        [str(kit / folder) for folder in (SUITES, HIDDEN) if (kit / folder).is_dir()]
+    targets = [str(kit / f) for f in files]
     # one token each: pytest takes the value of an option it does not know yet (--impl is
     # added by a conftest) for a path to collect, and would load that folder's conftest.py
     command = sandbox.python() + [
@@ -84,7 +83,7 @@ class Cancelled(Exception):
 
 
 def run(impl, exercises=None, seed=0, total_timeout=TOTAL_TIMEOUT, on_check=None,
-        memory_limit=sandbox.MEMORY_LIMIT, cap=sandbox.CAP, cancel=None):
+        memory_limit=sandbox.MEMORY_LIMIT, cap=sandbox.CAP, cancel=None, hidden=True):
     """Grade ``impl`` (a folder or 'solutions'/'exercises'); returns a Run.
 
     ``exercises``: catalog ids to grade (all by default). ``on_check(check)`` is
@@ -92,6 +91,7 @@ def run(impl, exercises=None, seed=0, total_timeout=TOTAL_TIMEOUT, on_check=None
     is stopped after ``cap`` times its CPU budget; ``memory_limit``: bytes of
     address space of each executor (grader.remote). ``cancel()``, asked about ten times a
     second, stops the run and raises Cancelled when it returns True (``watch``: a file changed).
+    ``hidden=False`` leaves out the hidden checks: the run a student's handout makes.
     """
     folder = resolve(impl)
     for exercise in exercises or ():
@@ -118,7 +118,9 @@ def run(impl, exercises=None, seed=0, total_timeout=TOTAL_TIMEOUT, on_check=None
         for private, mode in ((Path(tmp), 0o711), (scratch, 0o711), (kit, 0o700)):
             private.chmod(mode)
         only = None
-        files = suite_files(kit, exercises) if exercises else None
+        folders = (SUITES, HIDDEN) if hidden else (SUITES,)
+        files = suite_files(kit, exercises, folders) if exercises else \
+            [str(f) for f in folders if (kit / f).is_dir()]
         while True:
             sandbox.verify_kit(kit, hashes)
             events = _run_child(kit, home, scratch, folder, exercises, seed, only, files, deadline,
@@ -170,10 +172,10 @@ def run(impl, exercises=None, seed=0, total_timeout=TOTAL_TIMEOUT, on_check=None
     return result
 
 
-def suite_files(kit, exercises):
+def suite_files(kit, exercises, folders=(SUITES, HIDDEN)):
     """The check files of ``exercises`` in the kit copy: each one's suite, and its hidden checks if any."""
     suites = {catalog.get(e).suite for e in exercises}
-    return sorted(str(folder / suite) for suite in suites for folder in (SUITES, HIDDEN)
+    return sorted(str(folder / suite) for suite in suites for folder in folders
                   if (Path(kit) / folder / suite).is_file())
 
 

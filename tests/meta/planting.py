@@ -22,9 +22,13 @@ def plant(tmp_path, module, old, new):
 
 
 def failing_checks(folder, exercise):
-    """{check name: feedback} for every check of ``exercise`` that did not pass on ``folder``."""
+    """{check name: feedback} for every check of ``exercise`` that did not pass on ``folder``.
+
+    Only the visible checks run: what a student grades in a handout must name the bug by itself
+    (the hidden checks add strength where the instructor grades; they are tested on their own).
+    """
     from grader.runner import run
-    result = run(folder, exercises=[exercise])
+    result = run(folder, exercises=[exercise], hidden=False)
     checks = [c for c in result.checks if c.exercise == exercise]
     assert checks, f"no checks ran for {exercise}"
     return {c.name: c.message for c in checks if c.outcome != "passed"}

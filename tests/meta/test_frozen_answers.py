@@ -32,7 +32,7 @@ from tests.suites import test_models as models
 from tests.suites import test_normalization as norm
 from tests.suites import test_optim as optim
 from tests.suites import test_pooling as pool
-from tests.trusted_models import softmax_loss
+from tests.trusted_models import PENALTY, softmax_loss
 
 # ---- comparing a frozen value with its recomputation -------------------------------------------
 
@@ -460,7 +460,7 @@ def test_pooling_known(check):
 
 @pytest.mark.parametrize("case", [pytest.param(p, id=p.id) for p in models.WORKED_LOSSES])
 def test_models_worked_losses(case):
-    head, penalty, loss, grads = case.values
+    head, penalty, loss, grads, slips = case.values
     layers = [SimpleNamespace(params={"W": np.array(W), "b": np.array(b)})
               for W, b in ((models.W1, models.B1), (models.W2, models.B2))]
     exact_loss, exact, _ = models_ref.trusted_two_linear(layers, models.X, models.Y, 0.3, penalty, head)
@@ -469,6 +469,14 @@ def test_models_worked_losses(case):
     assert_same_keys(label, grads, exact)
     for name, values in grads.items():
         assert_frozen(f"{label} {name}", values, exact[name], 14)
+    value = PENALTY[penalty][0]
+    penalties = [value(layer.params["W"], 0.3) for layer in layers]
+    wrong = {0: exact_loss - penalties[0], 1: exact_loss - penalties[1],
+             "b": exact_loss + sum(value(layer.params["b"], 0.3) for layer in layers),
+             "all": exact_loss - sum(penalties)}
+    assert_same_keys(f"{label} slips", slips, wrong)
+    for slip, frozen in slips.items():
+        assert_frozen(f"{label} slip {slip!r}", frozen, wrong[slip], 14)
 
 
 # ---- metrics (tests/suites/test_metrics.py) ------------------------------------------------------

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from grader import report, runner, sandbox, scoring
+from grader import catalog, report, runner, sandbox, scoring
 from grader.implementation import NAMED, ROOT
 
 HIDDEN_LINEAR = '''
@@ -92,3 +92,11 @@ def test_a_misspelt_visibility_stops_the_run_by_name(kit_with_hidden):
     path.write_text(path.read_text().replace('"after_due_date"', '"after_deadline"'))
     run = runner.run("solutions", exercises=["linear"])
     assert not run.checks and "visibility 'after_deadline'" in run.output
+
+
+def test_a_run_without_hidden_checks_is_what_a_handout_grades(kit_with_hidden):
+    run = runner.run("solutions", exercises=["linear"], hidden=False)
+    assert run.checks and {c.visibility for c in run.checks} == {"visible"}
+    everything = runner.run("solutions", hidden=False)
+    assert not [c for c in everything.checks if c.nodeid.startswith("tests/hidden/")]
+    assert {c.exercise for c in everything.checks} == {e.id for e in catalog.exercises()}

@@ -108,22 +108,32 @@ WORKED_LOSSES = [
         "b1": [0.27061733209450706, 0.03382716651181338, -0.37209883162994717],
         "W2": [[1.1398947689869303, -1.1398947689869303], [1.0712431416382129, -0.8462431416382129],
                [-0.5672264880277597, 0.9422264880277595]],
-        "b2": [0.13530866604725353, -0.13530866604725353]}, id="SoftmaxHead-l2"),
+        "b2": [0.13530866604725353, -0.13530866604725353]},
+        {0: 4.268009334361915, 1: 4.221134334361915, "b": 5.496134334361916, "all": 3.236759334361915},
+        id="SoftmaxHead-l2"),
     pytest.param("SVMHead", "l1", 6.964583333333334, {
         "W1": [[1.3, -0.175, -1.075], [1.4666666666666666, 0.4458333333333333, -1.9041666666666666]],
         "b1": [0.0, 0.0, 0.0],
         "W2": [[1.0916666666666666, -1.0916666666666666], [1.2166666666666666, -0.6166666666666667],
                [-0.7583333333333333, 0.7583333333333333]],
-        "b2": [0.0, 0.0]}, id="SVMHead-l1"),
+        "b2": [0.0, 0.0]},
+        {0: 5.389583333333333, 1: 5.314583333333333, "b": 7.714583333333334, "all": 3.7395833333333335},
+        id="SVMHead-l1"),
 ]
 
 
 @sequential
-@pytest.mark.parametrize("head,penalty,loss,grads", WORKED_LOSSES)
-def test_sequential_loss_worked_example(impl, rng, head, penalty, loss, grads):
+@pytest.mark.parametrize("head,penalty,loss,grads,slips", WORKED_LOSSES)
+def test_sequential_loss_worked_example(impl, rng, head, penalty, loss, grads, slips):
     layers = worked_example(impl, rng)
     model = impl.models.Sequential(layers, getattr(impl.models, head)(), reg=0.3, penalty=penalty)
     got = model.loss(X.copy(), Y)
+    causes = {0: "the penalty of layers[0] is missing", 1: "the penalty of layers[1] is missing",
+              "b": "the biases are penalized too (biases get no penalty)",
+              "all": "no penalty at all: Sequential.loss adds reg times the penalty of every W"}
+    for slip, wrong in slips.items():       # the loss each known slip gives, worked once and frozen
+        if isinstance(got, float) and abs(got - wrong) < 1e-9 * abs(wrong):
+            raise AssertionError(f"Sequential.loss: expected {loss!r}, got {got!r}: {causes[slip]}.")
     assert_float(f"Sequential({head}, reg=0.3, penalty={penalty!r}).loss (head loss + penalty of "
                  f"every W, none of b)", got, loss)
     for i in (0, 1):

@@ -21,7 +21,7 @@ from tests.suites.test_conv import (
     SWAPPED,
     assert_conv,
     described,
-    make_conv,
+    forward_of_random_x,
     overlaps,
     same,
     size_text,
@@ -112,9 +112,7 @@ def assert_backward(cls, layer, x, W, dout, stride, padding, what=""):
 @PER_CLASS
 @PER_CASE
 def test_conv_forward_matches_the_definition(impl, rng, cls, n, c, h, w, f, kernel, stride, padding):
-    layer, W, b = make_conv(impl, cls, rng, c, f, kernel, stride, padding)
-    x = rng.standard_normal((n, c, h, w))
-    out = layer.forward(x.copy())
+    _, W, b, x, out = forward_of_random_x(impl, rng, cls, n, c, h, w, f, kernel, stride, padding)
     assert_conv(f"{described(cls, c, f, kernel, stride, padding)}.forward(x) with x of shape "
                 f"{fmt_shape(x.shape)}{same(cls)}", out, conv_forward(x, W, b, stride, padding),
                 forward_slips(x, W, b, stride, padding), bias=b,
@@ -124,9 +122,7 @@ def test_conv_forward_matches_the_definition(impl, rng, cls, n, c, h, w, f, kern
 @PER_CLASS
 @PER_CASE
 def test_conv_backward_matches_the_definition(impl, rng, cls, n, c, h, w, f, kernel, stride, padding):
-    layer, W, _ = make_conv(impl, cls, rng, c, f, kernel, stride, padding)
-    x = rng.standard_normal((n, c, h, w))
-    out = layer.forward(x.copy())
+    layer, W, _, x, out = forward_of_random_x(impl, rng, cls, n, c, h, w, f, kernel, stride, padding)
     assert_array(f"{described(cls, c, f, kernel, stride, padding)}.forward(x)", out,
                  conv_forward(x, W, np.zeros(f), stride, padding).shape, np.float64)
     assert_backward(cls, layer, x, W, rng.standard_normal(out.shape), stride, padding,
@@ -138,9 +134,7 @@ def test_conv_backward_matches_the_definition(impl, rng, cls, n, c, h, w, f, ker
 @PER_SIZE
 def test_conv_output_size(impl, rng, cls, h, w, kernel, stride, padding):
     n, c, f = 2, 2, 3
-    layer, W, b = make_conv(impl, cls, rng, c, f, kernel, stride, padding)
-    x = rng.standard_normal((n, c, h, w))
-    out = layer.forward(x.copy())
+    layer, W, b, x, out = forward_of_random_x(impl, rng, cls, n, c, h, w, f, kernel, stride, padding)
     layer_text, x_text = described(cls, c, f, kernel, stride, padding), fmt_shape(x.shape)
     assert_conv(f"{layer_text}.forward(x) with x of shape {x_text}", out,
                 conv_forward(x, W, b, stride, padding), forward_slips(x, W, b, stride, padding),
@@ -152,9 +146,8 @@ def test_conv_output_size(impl, rng, cls, h, w, kernel, stride, padding):
 @PER_CLASS
 def test_conv_float32_matches_the_definition(impl, rng, cls):
     n, c, h, w, f, kernel, stride, padding = 2, 2, 5, 6, 3, (3, 2), (2, 1), (1, 0)
-    layer, W, b = make_conv(impl, cls, rng, c, f, kernel, stride, padding, dtype=np.float32)
-    x = rng.standard_normal((n, c, h, w)).astype(np.float32)
-    out = layer.forward(x.copy())
+    layer, W, b, x, out = forward_of_random_x(impl, rng, cls, n, c, h, w, f, kernel, stride, padding,
+                                              dtype=np.float32)
     x64 = x.astype(np.float64)
     expected = conv_forward(x64, W, b, stride, padding)
     what = f" of {described(cls, c, f, kernel, stride, padding)} built with dtype=np.float32, on float32 x"

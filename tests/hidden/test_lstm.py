@@ -14,21 +14,25 @@ import pytest
 
 from tests.checks import assert_close
 from tests.suites.test_lstm import (
+    BACKWARD_CASES,
     GATE_ORDER,
     GATES,
     PARAMS,
     RESULT_NAMES,
+    STEP_BACKWARD_CASES,
+    STEP_GRADS,
     N,
     T,
     assert_no_slip,
     backward_results,
+    backward_through_time_of,
     call_step,
-    call_step_backward,
     copies,
     flat,
     make_lstm,
     sequence,
     states,
+    step_backward_of,
 )
 
 pytestmark = pytest.mark.exercise("lstm")
@@ -220,9 +224,6 @@ def assert_backward(name, got, x, h0, c0, params, dhs, only=RESULT_NAMES):
 
 # ---- random cases --------------------------------------------------------------------------
 
-STEP_GRADS = ["dx_t", "dh_prev", "dc_prev", "dWx", "dWh", "db"]
-
-
 # ---- LSTM.step -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("n, d, h", [(2, 3, 2), (3, 2, 4)], ids=["N2_D3_H2", "N3_D2_H4"])
@@ -258,16 +259,10 @@ def test_lstm_step_hidden_is_o_times_tanh_c(impl, rng):
     assert_step("LSTM.step: h = o * tanh(c)", (h_new, c_new), x, h_prev, c_prev, params)
 
 
-@pytest.mark.parametrize("grad, n, d, h", [("dx_t", 3, 4, 2), ("dh_prev", 2, 3, 3), ("dc_prev", 3, 2, 3),
-                                           ("dWx", 2, 3, 2), ("dWh", 3, 2, 3), ("db", 4, 2, 2)],
-                         ids=STEP_GRADS)
+@STEP_BACKWARD_CASES
 def test_lstm_step_backward_matches_the_reference(impl, rng, grad, n, d, h):
     """Against the reference's step_backward, naming a known slip."""
-    layer, params = make_lstm(impl, rng, d, h)
-    x, (h_prev, c_prev) = rng.standard_normal((n, d)), states(rng, n, h)
-    dh, dc = rng.standard_normal((n, h)), rng.standard_normal((n, h))
-    _, _, cache = call_step(layer, x, h_prev, c_prev)
-    got = call_step_backward(layer, *copies(dh, dc), cache)
+    _, params, (x, h_prev, c_prev), (dh, dc), got = step_backward_of(impl, rng, n, d, h)
     args = (x, h_prev, c_prev, *(params[k] for k in PARAMS))
     k = STEP_GRADS.index(grad)
     right = reference_step_backward(*args, dh, dc)[k]
@@ -292,15 +287,10 @@ def test_lstm_forward_runs_the_steps(impl, rng, t, d, h):
     assert_close(name, hs, right)
 
 
-@pytest.mark.parametrize("key, d, h", [("x", 3, 2), ("h0", 2, 3), ("c0", 4, 2), ("Wx", 2, 3),
-                                       ("Wh", 3, 2), ("b", 2, 4)], ids=["x", "h0", "c0", "Wx", "Wh", "b"])
+@BACKWARD_CASES
 def test_lstm_backward_through_time_matches_the_reference(impl, rng, key, d, h):
     """Against the reference's backpropagation through time, naming a known slip."""
-    layer, params = make_lstm(impl, rng, d, h)
-    x, h0, c0, dhs = sequence(rng, N, T, d, h)
-    layer.forward(*copies(x, h0, c0))
-    got = backward_results(layer, *copies(dhs))
-    label = {"x": "dx", "h0": "self.dh0", "c0": "self.dc0"}.get(key, f'grads["{key}"]')
+    _, params, (x, h0, c0, dhs), got, label = backward_through_time_of(impl, rng, key, d, h)
     assert_backward(f"LSTM.backward: {label}", got, x, h0, c0, params, dhs, only=[label])
 
 

@@ -7,20 +7,16 @@ behaviours on frozen known answers; its helpers run the optimizer and word the m
 import numpy as np
 import pytest
 
-from tests.checks import assert_unchanged
 from tests.suites.test_optim import (
     ADAM,
-    GRADIENT_WRITTEN,
     MISTAKES,
     NOT_FINITE,
     PER_OPTIMIZER,
-    SELF_LR,
     SGD_VARIANTS,
     assert_steps,
     call_text,
-    run,
-    setup,
-    take_step,
+    run_steps,
+    steps_leaving_gradients_unchanged,
 )
 
 # ------------------------------------------------------------------ trusted optimizers
@@ -127,15 +123,7 @@ def check_steps(impl, rng, cls, hyper, lrs, what, start=None, grads=None, scale=
     shapes = [{name: p.shape for name, p in arrays.items()} for arrays in start] if start else two_params(rng)
     start = start or start_params(rng, shapes)
     grads = grads or draw(rng, shapes, len(lrs), scale)
-    schedule = len(set(lrs)) > 1
-    holders, opt = setup(impl, cls, start, lr=(lambda t: lrs[t]) if schedule else lrs[0], **hyper)
-    try:
-        got = run(opt, holders, grads)
-    except TypeError as error:
-        if not schedule:
-            raise
-        raise AssertionError(f"{cls}(lr=a schedule t -> lr).step() raised TypeError ({error}): "
-                             f"{SELF_LR}.") from None
+    got = run_steps(impl, cls, hyper, lrs, start, grads)
     wide = [{name: p.astype(np.float64) for name, p in arrays.items()} for arrays in start]
     expected = trusted_steps(UPDATES[cls], wide, grads, lrs, **hyper)
     suspects = [*shared, *suspects_of(cls, wide, grads, lrs, hyper, extra)]
@@ -153,14 +141,7 @@ def test_optimizer_steps_on_random_sizes(impl, rng, cls, hyper):
 def test_optimizer_leaves_random_gradients_unchanged(impl, rng, cls, hyper):
     shapes = two_params(rng)
     start, grads = start_params(rng, shapes), draw(rng, shapes, 3)
-    holders, opt = setup(impl, cls, start, lr=0.05, **hyper)
-    got = []
-    for step, step_grads in enumerate(grads, start=1):
-        take_step(opt, holders, step_grads, step)
-        for name, g in step_grads[0].items():
-            assert_unchanged(f'layer.grads["{name}"] at step {step} of {cls}.step()', g,
-                             holders[0].grads[name], advice=GRADIENT_WRITTEN)
-        got.append([holder.params for holder in holders])
+    got = steps_leaving_gradients_unchanged(impl, cls, hyper, start, grads)
     # gradients left alone by an update that moves nothing earn nothing: the steps must be right
     expected = trusted_steps(UPDATES[cls], start, grads, [0.05] * 3, **hyper)
     assert_steps(f"{cls}.step() with its gradients left unchanged", got, expected, start,

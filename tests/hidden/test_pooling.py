@@ -16,8 +16,10 @@ from tests.suites.test_pooling import (
     CASE_PARAMS,
     OVERWRITTEN,
     POOLS,
+    SIZE_CASES,
     STRIDE_IGNORED,
     TIE_RULE,
+    assert_routed_to_maxima,
     described,
     distinct,
     forward,
@@ -164,23 +166,21 @@ def avg_backward_slips(x, kernel, stride, dout):
             route(x, kernel, stride, dout, every_position) / (sh * sw)}
 
 
-
 # ---- helpers -----------------------------------------------------------------------------------
 
-def assert_routed_to_maxima(name, dx, x, kernel, stride):
-    """On tie-free inputs, dx is 0 wherever x is the maximum of no window."""
-    if type(dx) is not np.ndarray or dx.shape != x.shape:
-        return
-    maxima = route(x, kernel, stride, np.ones(out_shape(x.shape, kernel, stride)), first_maximum) > 0
-    stray = (dx != 0) & ~maxima
-    if stray.any():
-        where = tuple(int(i) for i in np.argwhere(stray)[0])
-        count = np.count_nonzero(stray)
-        positions = "1 position that is" if count == 1 else f"{count} positions that are"
-        raise AssertionError(
-            f"{name}: nonzero at {positions} the maximum of no window, first at index {where} "
-            f"(got {float(dx[where]):.6g}): is the argmax taken in the right window, and turned "
-            f"back into the position (i * SH + u, j * SW + v) with the right axes?")
+def pool_forward_then_backward(impl, rng, cls, kernel, stride, x, reduce, forward_slips):
+    """(layer, name, dout, dx): ``cls``'s forward(x) checked against the definition (``reduce``
+    of each window), then its backward of a random dout."""
+    layer = make_pool(impl, cls, kernel, stride)
+    name = described(cls, kernel, stride, x.shape)
+    out = forward(layer, x)
+    right = pool(x, kernel, stride, reduce)
+    assert_array(f"{name}: the output (OH = (H - KH) // SH + 1, OW likewise)", out, right.shape,
+                 np.float64)
+    assert_no_slip(name, out, right, forward_slips(x, kernel, stride))
+    assert_close(name, out, right)
+    dout = rng.standard_normal(right.shape)
+    return layer, name, dout, layer.backward(dout.copy())
 
 
 
@@ -204,19 +204,13 @@ def test_maxpool_ties_in_integer_images(impl, rng):
 @CASE_PARAMS
 def test_maxpool_forward_and_backward(impl, rng, kernel, stride, shape):
     x = distinct(rng, shape)
-    layer = make_pool(impl, "MaxPool2d", kernel, stride)
-    name = described("MaxPool2d", kernel, stride, shape)
-    out = forward(layer, x)
-    right = pool(x, kernel, stride, maximum)
-    assert_array(f"{name}: the output (OH = (H - KH) // SH + 1, OW likewise)", out, right.shape,
-                 np.float64)
-    assert_no_slip(name, out, right, max_forward_slips(x, kernel, stride))
-    assert_close(name, out, right)
-    dout = rng.standard_normal(right.shape)
-    dx = layer.backward(dout.copy())
+    layer, name, dout, dx = pool_forward_then_backward(impl, rng, "MaxPool2d", kernel, stride, x,
+                                                       maximum, max_forward_slips)
     right = route(x, kernel, stride, dout, first_maximum)
     assert_no_slip(f"{name}: dx", dx, right, max_backward_slips(x, kernel, stride, dout))
-    assert_routed_to_maxima(f"{name}: dx", dx, x, kernel, stride)
+    # x is tie-free: the maxima are the positions the first-maximum rule sends something to
+    maxima = route(x, kernel, stride, np.ones(out_shape(x.shape, kernel, stride)), first_maximum) > 0
+    assert_routed_to_maxima(f"{name}: dx", dx, maxima)
     if any(k > s for k, s in zip(pair(kernel), pair(stride or kernel))):      # windows overlap
         assert_no_slip(f"{name}: dx", dx, right, {OVERWRITTEN: overwritten(x, kernel, stride, dout)})
     assert_close(f"{name}: dx (the rows and columns beyond the last window get 0)", dx, right)
@@ -237,16 +231,8 @@ def overwritten(x, kernel, stride, dout):
 def test_avgpool_forward_and_backward(impl, rng, kernel, stride, shape):
     x = rng.standard_normal(shape)
     x[x < -0.8] = 0.0                               # some zeros: a mean counts them too
-    layer = make_pool(impl, "AvgPool2d", kernel, stride)
-    name = described("AvgPool2d", kernel, stride, shape)
-    out = forward(layer, x)
-    right = pool(x, kernel, stride, mean)
-    assert_array(f"{name}: the output (OH = (H - KH) // SH + 1, OW likewise)", out, right.shape,
-                 np.float64)
-    assert_no_slip(name, out, right, avg_forward_slips(x, kernel, stride))
-    assert_close(name, out, right)
-    dout = rng.standard_normal(right.shape)
-    dx = layer.backward(dout.copy())
+    layer, name, dout, dx = pool_forward_then_backward(impl, rng, "AvgPool2d", kernel, stride, x,
+                                                       mean, avg_forward_slips)
     right = route(x, kernel, stride, dout, equal_shares)
     assert_no_slip(f"{name}: dx", dx, right, avg_backward_slips(x, kernel, stride, dout))
     assert_close(f"{name}: dx (the rows and columns beyond the last window get 0)", dx, right)
@@ -256,9 +242,7 @@ def test_avgpool_forward_and_backward(impl, rng, kernel, stride, shape):
 @pytest.mark.exercise("pooling")
 @pytest.mark.parametrize("cls", POOLS)
 def test_pool_output_size_matches_the_definition(impl, rng, cls):
-    for kernel, stride, shape, size in (((3, 3), 2, (2, 1, 8, 6), (3, 2)),
-                                        (2, None, (1, 2, 5, 7), (2, 3)),
-                                        ((2, 3), (3, 2), (1, 1, 7, 8), (2, 3))):
+    for kernel, stride, shape, size in SIZE_CASES:
         x = distinct(rng, shape)
         out = forward(make_pool(impl, cls, kernel, stride), x)
         name = (f"{described(cls, kernel, stride, shape)}: the output (OH = (H - KH) // SH + 1 = "

@@ -16,15 +16,11 @@ from tests.suites.test_sequences import (
     AT_INPUT,
     BPTT_TARGETS,
     DH0_LATE,
-    DIV_N,
-    DIV_NT,
     DWH_OUTPUT,
     EMBEDDING,
     FANCY_INDEX,
     FROM_H0,
-    MASK_IGNORED,
     MASKED_NONZERO,
-    NO_DIV,
     ONE_STEP,
     RNN_CHECK,
     STEP_TARGETS,
@@ -33,14 +29,18 @@ from tests.suites.test_sequences import (
     TRUNCATED,
     assert_hs,
     backward_result,
+    backward_through_time_of,
     call_loss,
     grad_of,
     make_embedding,
     make_rnn,
     rnn_sizes,
     sequence_batch,
+    step_backward_of,
     tokens,
-    unpack,
+)
+from tests.suites.test_sequences import (
+    loss_slips as slips_of_the_loss,
 )
 from tests.trusted_models import require, softmax_loss
 
@@ -99,15 +99,9 @@ def temporal_loss(scores, y, mask=None):
 def loss_slips(scores, y, mask):
     """{cause: (wrong loss, wrong dscores)} of the divisions and masks that go wrong."""
     n, t = y.shape
-    count = np.count_nonzero(mask)
     loss, dscores = temporal_loss(scores, y, mask)
     every, d_every = temporal_loss(scores, y)          # masked positions counted too
-    return {DIV_N: (loss * count / n, dscores * count / n),
-            DIV_NT: (loss * count / (n * t), dscores * count / (n * t)),
-            NO_DIV: (loss * count, dscores * count),
-            MASK_IGNORED + f" (divided by the count, {count})": (every * n * t / count,
-                                                                 d_every * n * t / count),
-            MASK_IGNORED + f" (divided by N * T = {n * t})": (every, d_every)}
+    return slips_of_the_loss(loss, dscores, n, t, np.count_nonzero(mask), every, d_every)
 
 
 def assert_temporal(name, got, scores, y, mask, rtol=1e-7):
@@ -240,14 +234,7 @@ def test_rnn_sequence_of_one_step(impl, rng):
 @RNN_CHECK
 @pytest.mark.parametrize("target", STEP_TARGETS)
 def test_rnn_step_backward_matches_the_reference(impl, rng, target):
-    n, _, d, h = rnn_sizes(rng)
-    layer, params = make_rnn(impl, rng, d, h)
-    x_t, h_prev, dh = (rng.standard_normal((n, d)), 0.8 * rng.standard_normal((n, h)),
-                       rng.standard_normal((n, h)))
-    _, cache = unpack("RNN.step(x_t, h_prev)", layer.step(x_t, h_prev), 2, "(h, cache)")
-    got = unpack("RNN.step_backward(dh, cache)", layer.step_backward(dh, cache), 5,
-                 "(dx_t, dh_prev, dWx, dWh, db)")[STEP_TARGETS.index(target)]
-    name = f"RNN({d}, {h}).step_backward: {target if target[0] == 'd' else 'd' + target}"
+    _, params, x_t, h_prev, dh, got, name = step_backward_of(impl, rng, target)
     assert_no_slip(name, got, step_grads(x_t, h_prev, params, dh)[target], {
         AT_INPUT: step_grads(x_t, h_prev, params, dh, "input")[target],
         TANH_AGAIN: step_grads(x_t, h_prev, params, dh, "again")[target],
@@ -258,13 +245,7 @@ def test_rnn_step_backward_matches_the_reference(impl, rng, target):
 @RNN_CHECK
 @pytest.mark.parametrize("target", BPTT_TARGETS)
 def test_rnn_backward_through_time_matches_the_reference(impl, rng, target):
-    n, t, d, h = rnn_sizes(rng)
-    layer, params = make_rnn(impl, rng, d, h)
-    x, h0, dhs = (rng.standard_normal((n, t, d)), 0.8 * rng.standard_normal((n, h)),
-                  rng.standard_normal((n, t, h)))
-    layer.forward(x, h0)
-    label, got = backward_result(layer, target, layer.backward(dhs))
-    name = f"RNN({d}, {h}).backward: {label} for x of shape {fmt_shape(x.shape)}"
+    _, params, x, h0, dhs, got, name = backward_through_time_of(impl, rng, target)
     right = bptt(x, h0, params, dhs)[target]
     assert_no_slip(name, got, right, bptt_slips(x, h0, params, dhs, target))
     assert_close(name, got, right)

@@ -66,6 +66,13 @@ def make_conv(impl, cls, rng, c, f, kernel, stride=1, padding=0, dtype=np.float6
     return layer, np.array(layer.params["W"], dtype=np.float64), b.astype(dtype).astype(np.float64)
 
 
+def forward_of_random_x(impl, rng, cls, n, c, h, w, f, kernel, stride, padding, dtype=np.float64):
+    """(layer, W, b, x, out): a layer of make_conv and its forward of a random x (n, c, h, w)."""
+    layer, W, b = make_conv(impl, cls, rng, c, f, kernel, stride, padding, dtype=dtype)
+    x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    return layer, W, b, x, layer.forward(x.copy())
+
+
 def described(cls, c, f, kernel, stride, padding):
     return f"{cls}({c}, {f}, kernel_size={kernel}, stride={stride}, padding={padding})"
 
@@ -397,9 +404,7 @@ def assert_shape(name, got, shape, why):
 @PER_SIZE
 def test_conv_output_shape(impl, rng, cls, h, w, kernel, stride, padding):
     n, c, f = 2, 2, 3
-    layer, _, _ = make_conv(impl, cls, rng, c, f, kernel, stride, padding)
-    x = rng.standard_normal((n, c, h, w))
-    out = layer.forward(x.copy())
+    layer, _, _, x, out = forward_of_random_x(impl, rng, cls, n, c, h, w, f, kernel, stride, padding)
     layer_text, x_text = described(cls, c, f, kernel, stride, padding), fmt_shape(x.shape)
     shape = (n, f) + output_hw(h, w, kernel, stride, padding)
     assert_shape(f"{layer_text}.forward(x) with x of shape {x_text}", out, shape,

@@ -281,16 +281,26 @@ def test_lstm_step_backward_known_answer(impl, rng):
     assert_array(f"{name}: dWh", got[4], (1, 4), np.float64)
 
 
-@pytest.mark.parametrize("grad, n, d, h", [("dx_t", 3, 4, 2), ("dh_prev", 2, 3, 3), ("dc_prev", 3, 2, 3),
-                                           ("dWx", 2, 3, 2), ("dWh", 3, 2, 3), ("db", 4, 2, 2)],
-                         ids=STEP_GRADS)
-def test_lstm_step_backward(impl, rng, grad, n, d, h):
-    """Against central differences of L = sum(h * dh) + sum(c * dc) through the layer's own step."""
+STEP_BACKWARD_CASES = pytest.mark.parametrize(
+    "grad, n, d, h", [("dx_t", 3, 4, 2), ("dh_prev", 2, 3, 3), ("dc_prev", 3, 2, 3), ("dWx", 2, 3, 2),
+                      ("dWh", 3, 2, 3), ("db", 4, 2, 2)], ids=STEP_GRADS)
+
+
+def step_backward_of(impl, rng, n, d, h):
+    """(layer, params, (x, h_prev, c_prev), (dh, dc), got): a random LSTM step (N = n, D = d,
+    H = h) and what its step_backward gave for a random dh and dc."""
     layer, params = make_lstm(impl, rng, d, h)
     x, (h_prev, c_prev) = rng.standard_normal((n, d)), states(rng, n, h)
     dh, dc = rng.standard_normal((n, h)), rng.standard_normal((n, h))
     _, _, cache = call_step(layer, x, h_prev, c_prev)
     got = call_step_backward(layer, *copies(dh, dc), cache)
+    return layer, params, (x, h_prev, c_prev), (dh, dc), got
+
+
+@STEP_BACKWARD_CASES
+def test_lstm_step_backward(impl, rng, grad, n, d, h):
+    """Against central differences of L = sum(h * dh) + sum(c * dc) through the layer's own step."""
+    layer, params, (x, h_prev, c_prev), (dh, dc), got = step_backward_of(impl, rng, n, d, h)
     k = STEP_GRADS.index(grad)
 
     def loss(out):
@@ -407,15 +417,26 @@ def test_lstm_backward_known_answer(impl, rng):
                    {cause: shaped(wrong) for cause, wrong in SEQ_BACKWARD_SLIPS.items()})
 
 
-@pytest.mark.parametrize("key, d, h", [("x", 3, 2), ("h0", 2, 3), ("c0", 4, 2), ("Wx", 2, 3),
-                                       ("Wh", 3, 2), ("b", 2, 4)], ids=["x", "h0", "c0", "Wx", "Wh", "b"])
-def test_lstm_backward_through_time(impl, rng, key, d, h):
-    """Against central differences of L = sum(hs * dhs) through the layer's own forward."""
+BACKWARD_CASES = pytest.mark.parametrize(
+    "key, d, h", [("x", 3, 2), ("h0", 2, 3), ("c0", 4, 2), ("Wx", 2, 3), ("Wh", 3, 2), ("b", 2, 4)],
+    ids=["x", "h0", "c0", "Wx", "Wh", "b"])
+
+
+def backward_through_time_of(impl, rng, key, d, h):
+    """(layer, params, (x, h0, c0, dhs), got, label): a random LSTM (D = d, H = h), what its
+    backward gave after a forward of a random sequence, and the name of ``key``'s gradient."""
     layer, params = make_lstm(impl, rng, d, h)
     x, h0, c0, dhs = sequence(rng, N, T, d, h)
     layer.forward(*copies(x, h0, c0))
     got = backward_results(layer, *copies(dhs))
     label = {"x": "dx", "h0": "self.dh0", "c0": "self.dc0"}.get(key, f'grads["{key}"]')
+    return layer, params, (x, h0, c0, dhs), got, label
+
+
+@BACKWARD_CASES
+def test_lstm_backward_through_time(impl, rng, key, d, h):
+    """Against central differences of L = sum(hs * dhs) through the layer's own forward."""
+    layer, params, (x, h0, c0, dhs), got, label = backward_through_time_of(impl, rng, key, d, h)
 
     def loss(hs):
         return float(np.sum(hs * dhs))

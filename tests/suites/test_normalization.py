@@ -143,6 +143,21 @@ def assert_same_as_on_copies(impl, what, cls, out, dx, x, dout, gamma, beta, mod
     assert_close(f"{what}.backward(dout) ({mode}), the same as on a copy of dout", dx, twin_dx)
 
 
+def run_on_the_callers_arrays(layer, x, dout, suffix="", params=None):
+    """(out, dx, before) of forward(x) then backward(dout) on the caller's arrays themselves
+    (before: copies of x and dout taken first); fails if x, dout or a parameter of ``params``
+    ({key: value set}) was written to. ``suffix`` ends each name in the messages."""
+    before = snapshot(x, dout)
+    out = layer.forward(x)
+    out = out.copy() if type(out) is np.ndarray else out
+    dx = layer.backward(dout)
+    for name, old, new in zip(["x", "dout"], before, [x, dout]):
+        assert_unchanged(f"{name}{suffix}", old, new)
+    for key, value in (params or {}).items():
+        assert_unchanged(f'params["{key}"]{suffix}', value, layer.params[key])
+    return out, dx, before
+
+
 # ---- BatchNorm1d ---------------------------------------------------------------------------
 
 @pytest.mark.exercise("batchnorm")
@@ -319,14 +334,8 @@ def test_batchnorm_inputs_unchanged(impl, rng, mode):
     mean, var = set_running(layer, rng, d)
     set_mode(layer, mode)
     x, dout = features(rng, n, d), rng.standard_normal((n, d))
-    before = snapshot(x, dout)
-    out = layer.forward(x)
-    out = out.copy() if type(out) is np.ndarray else out
-    dx = layer.backward(dout)
-    for name, old, new in zip(["x", "dout"], before, [x, dout]):
-        assert_unchanged(f"{name} ({mode})", old, new)
-    assert_unchanged(f'params["gamma"] ({mode})', gamma, layer.params["gamma"])
-    assert_unchanged(f'params["beta"] ({mode})', beta, layer.params["beta"])
+    out, dx, before = run_on_the_callers_arrays(layer, x, dout, f" ({mode})",
+                                                {"gamma": gamma, "beta": beta})
     assert_same_as_on_copies(impl, "BatchNorm1d", "BatchNorm1d", out, dx, *before, gamma, beta, mode,
                              (mean, var))
 
@@ -423,12 +432,7 @@ def test_batchnorm2d_float32_and_inputs_unchanged(impl, rng):
     layer = impl.normalization.BatchNorm2d(c, dtype=np.float32)
     x = (rng.uniform(-2.0, 2.0, (1, c, 1, 1)) + rng.standard_normal(shape)).astype(np.float32)
     dout = rng.standard_normal(shape).astype(np.float32)
-    before = snapshot(x, dout)
-    out = layer.forward(x)
-    out = out.copy() if type(out) is np.ndarray else out
-    dx = layer.backward(dout)
-    for name, old, new in zip(["x", "dout"], before, [x, dout]):
-        assert_unchanged(name, old, new)
+    out, dx, before = run_on_the_callers_arrays(layer, x, dout)
     assert_like_float64(impl, "BatchNorm2d", "BatchNorm2d", impl.normalization.BatchNorm2d(
         c, dtype=np.float32), *before, np.ones(c, np.float32), np.zeros(c, np.float32))
     again = impl.normalization.BatchNorm2d(c, dtype=np.float32)
@@ -557,14 +561,7 @@ def test_layernorm_inputs_unchanged(impl, rng):
     shape = (2, 3, 4)
     layer, gamma, beta = make_layernorm(impl, rng, 4)
     x, dout = examples(rng, shape), rng.standard_normal(shape)
-    before = snapshot(x, dout)
-    out = layer.forward(x)
-    out = out.copy() if type(out) is np.ndarray else out
-    dx = layer.backward(dout)
-    for name, old, new in zip(["x", "dout"], before, [x, dout]):
-        assert_unchanged(name, old, new)
-    assert_unchanged('params["gamma"]', gamma, layer.params["gamma"])
-    assert_unchanged('params["beta"]', beta, layer.params["beta"])
+    out, dx, before = run_on_the_callers_arrays(layer, x, dout, params={"gamma": gamma, "beta": beta})
     assert_same_as_on_copies(impl, "LayerNorm", "LayerNorm", out, dx, *before, gamma, beta)
 
 

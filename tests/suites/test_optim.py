@@ -201,6 +201,34 @@ def arrays(holders, dtype=np.float64, scale=1.0):
             for holder in holders]
 
 
+def run_steps(impl, cls, hyper, lrs, start, grads):
+    """The parameters after each step of ``cls(lr=..., **hyper)`` from ``start`` with ``grads``;
+    several ``lrs`` make lr a schedule t -> lrs[t]."""
+    schedule = len(set(lrs)) > 1
+    holders, opt = setup(impl, cls, start, lr=(lambda t: lrs[t]) if schedule else lrs[0], **hyper)
+    try:
+        return run(opt, holders, grads)
+    except TypeError as error:
+        if not schedule:
+            raise
+        raise AssertionError(f"{cls}(lr=a schedule t -> lr).step() raised TypeError ({error}): "
+                             f"{SELF_LR}.") from None
+
+
+def steps_leaving_gradients_unchanged(impl, cls, hyper, start, grads):
+    """The parameters after each step of ``cls(lr=0.05, **hyper)`` from ``start`` with ``grads``,
+    failing at the first step that wrote into a gradient."""
+    holders, opt = setup(impl, cls, start, lr=0.05, **hyper)
+    got = []
+    for step, step_grads in enumerate(grads, start=1):
+        take_step(opt, holders, step_grads, step)
+        for name, g in step_grads[0].items():
+            assert_unchanged(f'layer.grads["{name}"] at step {step} of {cls}.step()', g,
+                             holders[0].grads[name], advice=GRADIENT_WRITTEN)
+        got.append([holder.params for holder in holders])
+    return got
+
+
 def check_known(impl, case, cls, hyper, lrs, what, start=START, grads=GRADS, dtype=np.float64,
                 scale=1.0, extra=(), shared=False, rtol=1e-9, atol=1e-12):
     """Run ``cls(lr=..., **hyper)`` for len(lrs) steps from ``start`` with ``grads`` (times
@@ -210,15 +238,7 @@ def check_known(impl, case, cls, hyper, lrs, what, start=START, grads=GRADS, dty
     table = KNOWN[case]
     start = arrays(start, dtype)
     grads = [arrays(step, dtype, scale) for step in grads]
-    schedule = len(set(lrs)) > 1
-    holders, opt = setup(impl, cls, start, lr=(lambda t: lrs[t]) if schedule else lrs[0], **hyper)
-    try:
-        got = run(opt, holders, grads)
-    except TypeError as error:
-        if not schedule:
-            raise
-        raise AssertionError(f"{cls}(lr=a schedule t -> lr).step() raised TypeError ({error}): "
-                             f"{SELF_LR}.") from None
+    got = run_steps(impl, cls, hyper, lrs, start, grads)
     causes = [*MISTAKES[cls](hyper), *extra, *([(SHARED, {"shared": True})] if shared else [])]
     suspects = [(cause, [arrays(table["mistakes"][mistake_key(mistake)])])
                 for cause, mistake in causes if mistake_key(mistake) in table["mistakes"]]
@@ -247,14 +267,7 @@ def test_optimizer_updates_parameters_in_place(impl, cls, hyper):
 @pytest.mark.parametrize("cls, hyper", PER_OPTIMIZER)
 def test_optimizer_leaves_gradients_unchanged(impl, cls, hyper):
     start, grads = arrays(START), [arrays(step) for step in GRADS]
-    holders, opt = setup(impl, cls, start, lr=0.05, **hyper)
-    got = []
-    for step, step_grads in enumerate(grads, start=1):
-        take_step(opt, holders, step_grads, step)
-        for name, g in step_grads[0].items():
-            assert_unchanged(f'layer.grads["{name}"] at step {step} of {cls}.step()', g,
-                             holders[0].grads[name], advice=GRADIENT_WRITTEN)
-        got.append([holder.params for holder in holders])
+    got = steps_leaving_gradients_unchanged(impl, cls, hyper, start, grads)
     # gradients left alone by an update that moves nothing earn nothing: the steps must be right
     assert_steps(f"{cls}.step() with its gradients left unchanged", got,
                  [arrays(step) for step in KNOWN[cls]["after"]], start, not_finite=NOT_FINITE[cls],

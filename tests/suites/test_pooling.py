@@ -368,12 +368,17 @@ def test_pool_on_an_increasing_image(impl, cls):
         assert_close(name, out, expected)
 
 
+SIZE_CASES = (  # kernel, stride, x's shape, the output's (OH, OW)
+    ((3, 3), 2, (2, 1, 8, 6), (3, 2)),
+    (2, None, (1, 2, 5, 7), (2, 3)),
+    ((2, 3), (3, 2), (1, 1, 7, 8), (2, 3)),
+)
+
+
 @pytest.mark.exercise("pooling")
 @pytest.mark.parametrize("cls", POOLS)
 def test_pool_output_size_is_floored(impl, rng, cls):
-    for kernel, stride, shape, size in (((3, 3), 2, (2, 1, 8, 6), (3, 2)),
-                                        (2, None, (1, 2, 5, 7), (2, 3)),
-                                        ((2, 3), (3, 2), (1, 1, 7, 8), (2, 3))):
+    for kernel, stride, shape, size in SIZE_CASES:
         x = distinct(rng, shape)
         layer = make_pool(impl, cls, kernel, stride)
         out = forward(layer, x)

@@ -544,9 +544,9 @@ def test_rnn_backward_known_answer(impl, rng):
 STEP_TARGETS = ["dx_t", "dh_prev", "Wx", "Wh", "b"]
 
 
-@RNN_CHECK
-@pytest.mark.parametrize("target", STEP_TARGETS)
-def test_rnn_step_backward(impl, rng, target):
+def step_backward_of(impl, rng, target):
+    """(layer, params, x_t, h_prev, dh, got, name): a random RNN, one step of it and what its
+    step_backward gave for ``target``, with the name the messages give it."""
     n, _, d, h = rnn_sizes(rng)
     layer, params = make_rnn(impl, rng, d, h)
     x_t, h_prev, dh = (rng.standard_normal((n, d)), 0.8 * rng.standard_normal((n, h)),
@@ -554,8 +554,15 @@ def test_rnn_step_backward(impl, rng, target):
     _, cache = unpack("RNN.step(x_t, h_prev)", layer.step(x_t, h_prev), 2, "(h, cache)")
     got = unpack("RNN.step_backward(dh, cache)", layer.step_backward(dh, cache), 5,
                  "(dx_t, dh_prev, dWx, dWh, db)")[STEP_TARGETS.index(target)]
-    shape = {"dx_t": x_t.shape, "dh_prev": h_prev.shape}.get(target) or params[target].shape
     name = f"RNN({d}, {h}).step_backward: {target if target[0] == 'd' else 'd' + target}"
+    return layer, params, x_t, h_prev, dh, got, name
+
+
+@RNN_CHECK
+@pytest.mark.parametrize("target", STEP_TARGETS)
+def test_rnn_step_backward(impl, rng, target):
+    layer, params, x_t, h_prev, dh, got, name = step_backward_of(impl, rng, target)
+    shape = {"dx_t": x_t.shape, "dh_prev": h_prev.shape}.get(target) or params[target].shape
     perturb = {"dx_t": 0, "dh_prev": 1}.get(target, (layer, "params", target))
     numeric = numerical_gradient(lambda out: float(np.sum(out[0] * dh)), (layer.step, (x_t, h_prev)),
                                  perturb, sample_indices(shape, rng, 30))
@@ -591,17 +598,24 @@ def backward_result(layer, target, dx):
     return f'grads["{target}"]', layer.grads[target]
 
 
-@RNN_CHECK
-@pytest.mark.parametrize("target", BPTT_TARGETS)
-def test_rnn_backward_through_time(impl, rng, target):
+def backward_through_time_of(impl, rng, target):
+    """(layer, params, x, h0, dhs, got, name): a random RNN, a sequence through it and what its
+    backward gave for ``target``, with the name the messages give it."""
     n, t, d, h = rnn_sizes(rng)
     layer, params = make_rnn(impl, rng, d, h)
     x, h0, dhs = (rng.standard_normal((n, t, d)), 0.8 * rng.standard_normal((n, h)),
                   rng.standard_normal((n, t, h)))
     layer.forward(x, h0)
     label, got = backward_result(layer, target, layer.backward(dhs))
-    shape = {"x": x.shape, "h0": h0.shape}.get(target) or params[target].shape
     name = f"RNN({d}, {h}).backward: {label} for x of shape {fmt_shape(x.shape)}"
+    return layer, params, x, h0, dhs, got, name
+
+
+@RNN_CHECK
+@pytest.mark.parametrize("target", BPTT_TARGETS)
+def test_rnn_backward_through_time(impl, rng, target):
+    layer, params, x, h0, dhs, got, name = backward_through_time_of(impl, rng, target)
+    shape = {"x": x.shape, "h0": h0.shape}.get(target) or params[target].shape
     perturb = {"x": 0, "h0": 1}.get(target, (layer, "params", target))
     numeric = numerical_gradient(lambda hs: float(np.sum(hs * dhs)), (layer.forward, (x, h0)),
                                  perturb, sample_indices(shape, rng, 40))

@@ -63,10 +63,9 @@ def test_train_full_batch_known_answer(impl, rng):
     assert_close('params["b"] after 3 full-batch steps', model.layers[0].params["b"], b)
 
 
-@pytest.mark.parametrize("batch_size", [3, 4, 5], ids=["batch=3", "batch=4", "batch=5-divides-N"])
-def test_train_minibatches_are_epochs_of_whole_batches(impl, rng, batch_size):
-    n, steps = 10, 8
-    per_epoch = n // batch_size
+def minibatches_seen(impl, rng, n, steps, batch_size):
+    """(seed, seen): train ran ``steps`` steps of ``batch_size`` on labelled(n) rows with
+    np.random.default_rng(seed); seen holds the batch of each training forward pass."""
     X, y = labelled(n, rng)
     recorder = impl.doubles.Recorder()
     model = linear_model(impl, rng, extra=[recorder])
@@ -75,7 +74,15 @@ def test_train_minibatches_are_epochs_of_whole_batches(impl, rng, batch_size):
                         batch_size=batch_size, eval_every=100)
     require(len(recorder.seen) == steps,
             f"{steps} steps ran {len(recorder.seen)} training forward passes")
-    batches = [np.floor(xb[:, 0]).astype(int) for xb in recorder.seen]
+    return seed, recorder.seen
+
+
+@pytest.mark.parametrize("batch_size", [3, 4, 5], ids=["batch=3", "batch=4", "batch=5-divides-N"])
+def test_train_minibatches_are_epochs_of_whole_batches(impl, rng, batch_size):
+    n, steps = 10, 8
+    per_epoch = n // batch_size
+    seed, seen = minibatches_seen(impl, rng, n, steps, batch_size)
+    batches = [np.floor(xb[:, 0]).astype(int) for xb in seen]
     for step, rows in enumerate(batches, start=1):
         require(len(rows) == batch_size and len(set(rows.tolist())) == batch_size,
                 f"rows of X in batch {step}: expected {batch_size} different rows "

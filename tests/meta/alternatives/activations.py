@@ -94,7 +94,9 @@ class ReLU(Activation):
         """
         dout = self._check_backward(dout)
         # BEGIN SOLUTION
-        return dout * self.cache
+        dx = dout.copy()
+        dx[~self.cache] = 0
+        return dx
         # END SOLUTION
 
 

@@ -88,6 +88,12 @@ def with_prerequisites(*exercise_ids):
     return [e for e in exercises() if e.id in wanted]
 
 
+def checked(names):
+    """The ids ``python -m grader check NAME ...`` grades: each name's exercises (ids or files)
+    and what they require, in teaching order."""
+    return [e.id for e in with_prerequisites(*[i for name in names for i in named(name)])]
+
+
 def of_modules(modules):
     """The ids of the exercises whose code lives in any of ``modules``, in teaching order."""
     modules = set(modules)

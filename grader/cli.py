@@ -139,11 +139,7 @@ def cmd_check(argv):
     add_target(parser)
     add_report(parser)
     options = parser.parse_args(argv)
-    wanted = set()
-    for name in options.names:
-        ids = catalog.named(name)
-        wanted.update(e.id for e in catalog.with_prerequisites(*ids))
-    return grade(options, exercise_ids=[e.id for e in catalog.exercises() if e.id in wanted])
+    return grade(options, exercise_ids=catalog.checked(options.names))
 
 
 def cmd_list(argv):

@@ -29,8 +29,7 @@ def package():
 def check(*names, seed=0):
     """Grade the exercises ``names`` (ids or files, as ``python -m grader check``) with what they
     require; prints the report, and raises NotPassed unless every one of them passes."""
-    wanted = {e.id for name in names for e in catalog.with_prerequisites(*catalog.named(name))}
-    ids = [e.id for e in catalog.exercises() if e.id in wanted]
+    ids = catalog.checked(names)
     folder = resolve(os.environ.get(IMPL, "exercises"))
     run = runner.run(folder, exercises=ids, seed=seed)
     results = scoring.summarize(run, ids)

@@ -14,7 +14,6 @@ error in your code shows in its cell, and the run goes on. PyTorch is never a de
 import argparse
 import contextlib
 import datetime
-import importlib.util
 import math
 import os
 import platform
@@ -23,7 +22,7 @@ import sys
 import time
 
 from .cli import Parser, UsageError, positive
-from .implementation import NAMED, resolve
+from .implementation import NAMED, Implementation, resolve
 
 REFERENCE = NAMED["solutions"]
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -49,24 +48,12 @@ def parser():
     return p
 
 
-class Package:
-    """A package folder imported under a name of its own: the reference and the student's code
-    side by side in one process (grader.executor imports one package, as sophia_impl)."""
-
-    def __init__(self, folder, name):
-        for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
-            del sys.modules[key]                                # a fresh copy on every run
-        spec = importlib.util.spec_from_file_location(
-            name, folder / "__init__.py", submodule_search_locations=[str(folder)])
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-        self.name, self.folder = name, folder
-
-    def __getattr__(self, attr):
-        if attr.startswith("_"):
-            raise AttributeError(attr)
-        return importlib.import_module(f"{self.name}.{attr}")
+def fresh(folder, name):
+    """The package ``folder`` imported anew as ``name``: the reference and the student's code side
+    by side in one process (grader.implementation imports one package unless named)."""
+    for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
+        del sys.modules[key]
+    return Implementation(folder, name)
 
 
 def outcome(error):
@@ -261,8 +248,8 @@ def main(argv):
     chosen = selected(workloads("tiny" if options.tiny else "full"), options.only)
     repeats, seconds = MODES["tiny" if options.tiny else "quick" if options.quick else "full"]
     torch, torch_text = load_torch(threads)
-    reference = attempt(Package, REFERENCE, "sophia_bench_reference") if REFERENCE.is_dir() else None
-    student = attempt(Package, student_folder, "sophia_bench_student")
+    reference = attempt(fresh, REFERENCE, "sophia_bench_reference") if REFERENCE.is_dir() else None
+    student = attempt(fresh, student_folder, "sophia_bench_student")
     pairs = ratio_columns(reference)
     print(f"{datetime.datetime.now():%Y-%m-%d %H:%M}; {machine()}; python {platform.python_version()}; "
           f"numpy {np.__version__} ({blas(np)}); torch {torch_text}")

@@ -32,21 +32,21 @@ PACKAGE = "sophia_impl"     # the one neutral name the package under test is imp
 MAX_FRAMES = 10
 
 
-def load_package(folder):
-    """Import ``folder`` as ``sophia_impl``: relative imports work wherever it lives, and its
-    modules load from source only (no compiled extension or bytecode file it ships)."""
-    package = sys.modules.get(PACKAGE)
+def load_package(folder, name=PACKAGE):
+    """Import ``folder`` as ``name`` (``sophia_impl``): relative imports work wherever it lives,
+    and its modules load from source only (no compiled extension or bytecode file it ships)."""
+    package = sys.modules.get(name)
     if package is None:
         sys.path_importer_cache[str(folder)] = importlib.machinery.FileFinder(
             str(folder), (importlib.machinery.SourceFileLoader, importlib.machinery.SOURCE_SUFFIXES))
         spec = importlib.util.spec_from_file_location(
-            PACKAGE, Path(folder) / "__init__.py", submodule_search_locations=[str(folder)])
+            name, Path(folder) / "__init__.py", submodule_search_locations=[str(folder)])
         package = importlib.util.module_from_spec(spec)
-        sys.modules[PACKAGE] = package
+        sys.modules[name] = package
         try:
             spec.loader.exec_module(package)
         except BaseException:
-            sys.modules.pop(PACKAGE, None)
+            sys.modules.pop(name, None)
             raise
     return package
 

@@ -37,13 +37,15 @@ class Implementation:
     never imports student code in the judge (see grader.remote).
     """
 
-    def __init__(self, folder):
+    def __init__(self, folder, name=None):
         self.folder = resolve(folder)
+        self.name = name           # imported as: sophia_impl unless named (two packages side by side)
 
     def module(self, name):
         from .executor import PACKAGE, load_package
-        load_package(self.folder)
-        return importlib.import_module(f"{PACKAGE}.{name}")
+        package = self.name or PACKAGE
+        load_package(self.folder, package)
+        return importlib.import_module(f"{package}.{name}")
 
     def __getattr__(self, name):
         if name.startswith("_"):

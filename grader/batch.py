@@ -105,7 +105,7 @@ def batch(directory, csv_path, jobs=1, seed=0, json_dir=None, progress=sys.stder
     cpus = sorted(os.sched_getaffinity(0))
     counter = multiprocessing.Value("i", 0)
     with futures.ProcessPoolExecutor(max_workers=max(1, jobs), initializer=_own_cpu,
-                                     initargs=(counter, cpus if jobs <= len(cpus) else [])) as pool:
+                                     initargs=(counter, cpus if 1 < jobs <= len(cpus) else [])) as pool:
         pending = {pool.submit(grade_one, f, seed, version, cache_dir): f for f in folders}
         for future in futures.as_completed(pending):
             try:
@@ -145,7 +145,8 @@ def _write_json(path, data, row):
 
 
 def _own_cpu(counter, cpus):
-    """Give each worker a CPU of its own (its judge and executors share it: grader.remote)."""
+    """Give each worker a CPU of its own (its judge and executors share it: grader.remote);
+    a single worker grades in lanes over all of them (grader.runner)."""
     if cpus:
         with counter.get_lock():
             number, counter.value = counter.value, counter.value + 1

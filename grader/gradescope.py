@@ -170,8 +170,9 @@ def grade_upload(upload, results_path, seed=0, memory_mb=MEMORY_MB, timeout=TIME
     """Grade a Gradescope upload folder and write results.json; returns the Run."""
     with tempfile.TemporaryDirectory(prefix="sophia-upload-") as tmp:
         read = uploads.assemble(upload, Path(tmp) / "submission")
+        # one lane: two judges with their executors would not fit in the container's memory
         run = runner.run(read.folder, seed=seed, total_timeout=timeout,
-                         memory_limit=executor_memory(memory_mb))
+                         memory_limit=executor_memory(memory_mb), lanes=1)
         data = report.results_json(run, scoring.summarize(run))
         solutions = [f"ignored {path}: {reason}" for path, reason in read.ignored
                      if reason == uploads.SOLUTIONS]

@@ -25,6 +25,8 @@ def pytest_addoption(parser):
     group = parser.getgroup("sophia", "grading judge (set by grader.runner)")
     group.addoption("--sophia-events", type=int, default=None, help="file descriptor for events")
     group.addoption("--sophia-only", default=None, help="file descriptor of the node ids to run, one a line")
+    group.addoption("--sophia-claims", type=int, default=None,
+                    help="file descriptor of the answers to this judge's claims of check files")
 
 
 class Reporter:
@@ -32,6 +34,8 @@ class Reporter:
         self.fd = fd
         self.only = config.getoption("--sophia-only")
         self.cap = config.getoption("--cap")
+        self.claims = config.getoption("--sophia-claims")
+        self.granted = {}        # check file -> whether this judge runs it
         self.phases = {}
         self.meters = {}
 
@@ -53,6 +57,39 @@ class Reporter:
             {"nodeid": item.nodeid, "exercise": exercise_of(item), "name": item.name,
              "visibility": visibility_of(item)}
             for item in session.items])
+
+    def claimed(self, item):
+        """True when this judge is to run ``item``: judges that share the checks claim each
+        file from the parent as they reach it, and pass over the files another judge has."""
+        if self.claims is None:
+            return True
+        path = _file_of(item)
+        if path not in self.granted:
+            self.send(type="claim", file=path)
+            self.granted[path] = os.read(self.claims, 1) == b"1"
+        return self.granted[path]
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session):
+        """pytest's loop over the checks this judge claims (pytest's own when it claims all)."""
+        if self.claims is None or session.testsfailed or session.config.option.collectonly:
+            return None
+        from tests.conftest import budget_of
+        files = {}
+        for item in session.items:
+            files.setdefault(_file_of(item), []).append(item)
+        # the files of the checks with the largest budgets first: a judge that took one up
+        # last would keep the run going alone; each file is claimed as its turn comes
+        order = sorted(files.values(), key=lambda checks: -max(budget_of(c) for c in checks))
+        items = (item for checks in order if self.claimed(checks[0]) for item in checks)
+        item = next(items, None)
+        while item is not None:
+            nextitem = next(items, None)
+            item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+            if session.shouldfail or session.shouldstop:
+                raise session.Interrupted(session.shouldfail or session.shouldstop)
+            item = nextitem
+        return True
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item, nextitem):
@@ -108,6 +145,10 @@ class Reporter:
         if isinstance(error, AssertionError) and not hasattr(error, "student_frames"):
             return "failed", str(error)
         return "error", student_traceback(excinfo)
+
+
+def _file_of(item):
+    return item.nodeid.split("::")[0]
 
 
 def student_traceback(excinfo):

@@ -117,7 +117,8 @@ def grade_upload(upload, exercise_ids=None, seed=0, timeout=runner.TOTAL_TIMEOUT
                                          if not exercise_ids or e.id in exercise_ids}))
             return ungradable(f"no file of the package found in the submission; "
                               f"expected one of: {expected}")
-        run = runner.run(read.folder, exercises=exercise_ids, seed=seed, total_timeout=timeout)
+        # one lane: the grading container's memory is the course's to set, and may be small
+        run = runner.run(read.folder, exercises=exercise_ids, seed=seed, total_timeout=timeout, lanes=1)
     return results_json(run, scoring.summarize(run, exercise_ids), note="\n".join(read.notes))
 
 

@@ -7,6 +7,11 @@ that hangs or dies is killed on a wall clock, its current check charged, and a
 fresh judge runs the checks that remain. The judge imports the grader and the
 tests from a private copy outside the repository, verified before every judge
 and at the end (``sandbox.KitTampered`` is raised when it changed).
+
+With two CPUs or more, judges run in lanes, each pinned with its executors to a
+CPU of its own: every judge collects all the checks and claims each check file
+from this process as it reaches it, so a file runs in one lane only and the
+lanes finish together whatever each file costs.
 """
 import json
 import os
@@ -15,7 +20,9 @@ import selectors
 import signal
 import subprocess
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +34,7 @@ SUITES = Path("tests") / "suites"
 HIDDEN = Path("tests") / "hidden"   # hidden checks: where the instructor grades, never in a handout
 TOTAL_TIMEOUT = 300.0     # seconds a whole grading run may take
 OUTPUT_CAP = 64 * 1024    # bytes of the judge's own stdout/stderr kept
+MAX_LANES = 2             # judges at once, each with its executors on a CPU of its own
 LOST_LIMIT = 2            # checks lost with the judge after which an exercise stops
 COLLECT_TIMEOUT = 60.0    # seconds the judge may take to start and collect the checks
 # pytest's plugins a judge does without: it reports through grader.plugin, and starts faster
@@ -59,7 +67,7 @@ class Run:
 
 
 def child_command(kit, folder, events_fd, only_file, exercises, seed, files, cap=sandbox.CAP,
-                  memory=sandbox.MEMORY_LIMIT):
+                  memory=sandbox.MEMORY_LIMIT, claims_fd=None):
     """The pytest command line of one judge, run from the kit copy ``kit``."""
     kit = Path(kit)
     targets = [str(kit / f) for f in files]
@@ -75,6 +83,8 @@ def child_command(kit, folder, events_fd, only_file, exercises, seed, files, cap
     command += [f"--exercise={exercise}" for exercise in exercises or ()]
     if only_file:
         command.append(f"--sophia-only={only_file}")
+    if claims_fd is not None:
+        command.append(f"--sophia-claims={claims_fd}")
     return command
 
 
@@ -83,7 +93,7 @@ class Cancelled(Exception):
 
 
 def run(impl, exercises=None, seed=0, total_timeout=TOTAL_TIMEOUT, on_check=None,
-        memory_limit=sandbox.MEMORY_LIMIT, cap=sandbox.CAP, cancel=None, hidden=True):
+        memory_limit=sandbox.MEMORY_LIMIT, cap=sandbox.CAP, cancel=None, hidden=True, lanes=None):
     """Grade ``impl`` (a folder or 'solutions'/'exercises'); returns a Run.
 
     ``exercises``: catalog ids to grade (all by default). ``on_check(check)`` is
@@ -92,22 +102,15 @@ def run(impl, exercises=None, seed=0, total_timeout=TOTAL_TIMEOUT, on_check=None
     address space of each executor (grader.remote). ``cancel()``, asked about ten times a
     second, stops the run and raises Cancelled when it returns True (``watch``: a file changed).
     ``hidden=False`` leaves out the hidden checks: the run a student's handout makes.
+    ``lanes``: judges at once, each on a CPU of its own (default: one a CPU, at most
+    MAX_LANES); platforms that grade in a small memory ask for one.
     """
     folder = resolve(impl)
     for exercise in exercises or ():
         catalog.get(exercise)
-    result = Run(folder=folder, seed=seed)
     started = time.monotonic()
-    deadline = started + total_timeout
-    checks = None            # nodeid -> Check, known from the first judge's collection
-    output = bytearray()
     sandbox.unprivileged_user()     # probed once, for every judge of the run
     sandbox.adopt_orphans()         # what a judge leaves running comes to us, to be swept
-
-    def settle(check, outcome, message):
-        check.outcome, check.message = outcome, message
-        if on_check:
-            on_check(check)
 
     with tempfile.TemporaryDirectory(prefix="sophia-") as tmp:
         kit, home, scratch = Path(tmp) / "kit", Path(tmp) / "home", Path(tmp) / "scratch"
@@ -117,59 +120,161 @@ def run(impl, exercises=None, seed=0, total_timeout=TOTAL_TIMEOUT, on_check=None
         # an unprivileged executor may pass through to its workspace, and read nothing else here
         for private, mode in ((Path(tmp), 0o711), (scratch, 0o711), (kit, 0o700)):
             private.chmod(mode)
-        only = None
         folders = (SUITES, HIDDEN) if hidden else (SUITES,)
         files = suite_files(kit, exercises, folders) if exercises else \
             [str(f) for f in folders if (kit / f).is_dir()]
-        while True:
-            sandbox.verify_kit(kit, hashes)
-            events = _run_child(kit, home, scratch, folder, exercises, seed, only, files, deadline,
-                                output, memory_limit, cap, cancel)
-            if events.cancelled:
-                raise Cancelled()
-            result.children += 1
-            progress = False
-            for event in events.items:
-                if event["type"] == "collected" and checks is None:
-                    checks = {c["nodeid"]: Check(c["nodeid"], c["exercise"], c["name"],
-                                                 visibility=c.get("visibility", "visible"))
-                              for c in event["checks"] if c["exercise"]}
-                elif event["type"] == "result" and checks and event["nodeid"] in checks:
-                    check = checks[event["nodeid"]]
-                    if check.outcome == "missing":
-                        check.seconds = event.get("seconds", 0.0)
-                        check.cpu = float(event.get("cpu", 0.0))
-                        check.output = str(event.get("output", ""))
-                        outcome = event["outcome"] if event["outcome"] in OUTCOMES else "error"
-                        settle(check, outcome, str(event.get("message", ""))[:MAX_MESSAGE])
-                        progress = True
-            if checks is None:
-                result.output = events.failure + "\n" + _text(output)
-                break
-            culprit = checks.get(events.current)
-            if culprit is not None and culprit.outcome == "missing":
-                settle(culprit, events.ended_as, events.failure)
-                progress = True
-            remaining = _stop_losing(checks, settle)
-            if not remaining:
-                break
-            if time.monotonic() >= deadline:
-                for check in remaining:
-                    settle(check, "timed_out", "the grading run's time budget ran out before "
-                                               "this check")
-                break
-            if not progress:         # ended between checks: charge the next, so runs end
-                settle(remaining.pop(0), "crashed", "no outcome was reported for this check: "
-                       + (events.failure or "the grading process ended"))
-                if not remaining:
-                    break
-            only = "\n".join(c.nodeid for c in remaining)
-            files = sorted({c.nodeid.split("::")[0] for c in remaining})
+        cpus = _cpus(lanes, len(files) if exercises else None)
+        board = Board(settle_hook=on_check, shared=len(cpus) > 1)
+        judge = Judge(kit=kit, hashes=hashes, home=home, scratch=scratch, folder=folder,
+                      exercises=exercises, seed=seed, deadline=started + total_timeout,
+                      memory_limit=memory_limit, cap=cap,
+                      cancel=board.cancelled_by(cancel))
+        with ThreadPoolExecutor(len(cpus)) as pool:
+            running = [pool.submit(board.guarded, _lane, board, judge, lane, cpu, files)
+                       for lane, cpu in enumerate(cpus)]
+            try:
+                outputs = [lane.result() for lane in running]
+            except BaseException:        # Ctrl-C, or a lane failed: the others stop at once
+                board.cancelled.set()
+                raise
+        if board.cancel_asked:
+            raise Cancelled()
         sandbox.verify_kit(kit, hashes)
-    result.checks = list(checks.values()) if checks else []
-    result.output = result.output or _text(output)
+    output = b"".join(bytes(o) for o in outputs)[:OUTPUT_CAP]
+    result = Run(folder=folder, seed=seed, children=board.children,
+                 checks=list(board.checks.values()) if board.checks else [])
+    result.output = (board.failure + "\n" + _text(output)) if board.checks is None else _text(output)
     result.seconds = time.monotonic() - started
     return result
+
+
+def _cpus(lanes, suites):
+    """The CPUs the judges run on, one a lane: [None] for a single judge left where it is."""
+    allowed = sorted(os.sched_getaffinity(0))
+    count = min(lanes or MAX_LANES, len(allowed), suites or MAX_LANES)
+    return [None] if count <= 1 else allowed[:count]
+
+
+@dataclass
+class Judge:
+    """How each judge of a run is started (``_run_child``'s arguments but the files and the lane)."""
+    kit: Path
+    hashes: dict
+    home: Path
+    scratch: Path
+    folder: Path
+    exercises: list
+    seed: int
+    deadline: float
+    memory_limit: int
+    cap: float
+    cancel: object
+
+
+@dataclass
+class Board:
+    """What the lanes of a run share: the checks, who runs which file, the outcomes.
+
+    Judges in lanes of their own collect every check and claim each check file as
+    they reach it: the first to claim a file runs it, the others pass over it, so
+    the lanes stay busy to the end whatever each file costs.
+    """
+    settle_hook: object = None
+    shared: bool = False
+    checks: dict = None          # nodeid -> Check, from the first judge's collection
+    owners: dict = field(default_factory=dict)     # check file -> lane
+    children: int = 0
+    failure: str = ""
+    cancel_asked: bool = False
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+    def claim(self, file, lane):
+        with self.lock:
+            return self.owners.setdefault(file, lane) == lane
+
+    def mine(self, check, lane):
+        """True when ``lane`` is to run ``check``: its file is the lane's, or nobody's yet."""
+        return self.owners.get(check.nodeid.split("::")[0], lane) == lane
+
+    def settle(self, check, outcome, message):
+        with self.lock:
+            check.outcome, check.message = outcome, message
+            if self.settle_hook:
+                self.settle_hook(check)
+
+    def cancelled_by(self, cancel):
+        """The ``cancel`` each judge asks: the caller's, or another lane's failure."""
+        def asked():
+            if not self.cancelled.is_set() and cancel is not None and cancel():
+                self.cancel_asked = True
+                self.cancelled.set()
+            return self.cancelled.is_set()
+        return asked
+
+    def guarded(self, work, *args):
+        """``work(*args)``, stopping the other lanes when it fails."""
+        try:
+            return work(*args)
+        except BaseException:
+            self.cancelled.set()
+            raise
+
+
+def _lane(board, judge, lane, cpu, files):
+    """Run judges on ``cpu`` until every check this lane claimed has an outcome; its output."""
+    only, output = None, bytearray()
+    claim = (lambda file: board.claim(file, lane)) if board.shared else None
+    while True:
+        sandbox.verify_kit(judge.kit, judge.hashes)
+        events = _run_child(judge, only, files, output, cpu, claim)
+        if events.cancelled:
+            return output
+        with board.lock:
+            board.children += 1
+            progress = _record(board, events)
+            if board.checks is None:
+                board.failure = events.failure
+                return output
+            culprit = board.checks.get(events.current)
+            if culprit is not None and culprit.outcome == "missing":
+                board.settle(culprit, events.ended_as, events.failure)
+                progress = True
+            remaining = [c for c in _stop_losing(board.checks, board.settle) if board.mine(c, lane)]
+            if not remaining:
+                return output
+            if time.monotonic() >= judge.deadline:
+                for check in remaining:
+                    board.settle(check, "timed_out", "the grading run's time budget ran out "
+                                                     "before this check")
+                return output
+            if not progress:         # ended between checks: charge the next, so runs end
+                board.settle(remaining.pop(0), "crashed", "no outcome was reported for this check: "
+                             + (events.failure or "the grading process ended"))
+                if not remaining:
+                    return output
+        only = "\n".join(c.nodeid for c in remaining)
+        files = sorted({c.nodeid.split("::")[0] for c in remaining})
+
+
+def _record(board, events):
+    """Take a judge's events into the board; True when an outcome was new."""
+    progress = False
+    for event in events.items:
+        if event["type"] == "collected" and board.checks is None:
+            board.checks = {c["nodeid"]: Check(c["nodeid"], c["exercise"], c["name"],
+                                               visibility=c.get("visibility", "visible"))
+                            for c in event["checks"] if c["exercise"]}
+        elif event["type"] == "result" and board.checks and event["nodeid"] in board.checks:
+            check = board.checks[event["nodeid"]]
+            if check.outcome == "missing":
+                check.seconds = event.get("seconds", 0.0)
+                check.cpu = float(event.get("cpu", 0.0))
+                check.output = str(event.get("output", ""))
+                outcome = event["outcome"] if event["outcome"] in OUTCOMES else "error"
+                board.settle(check, outcome, str(event.get("message", ""))[:MAX_MESSAGE])
+                progress = True
+    return progress
 
 
 def suite_files(kit, exercises, folders=(SUITES, HIDDEN)):
@@ -214,32 +319,42 @@ class ChildEvents:
     cancelled: bool = False
 
 
-def _run_child(kit, home, scratch, folder, exercises, seed, only, files, deadline, output, memory_limit,
-               cap, cancel=None):
+def _run_child(judge, only, files, output, cpu=None, claim=None):
+    """Run one judge on ``files`` (``only``: the node ids still to run), pinned to ``cpu``;
+    ``claim(file)`` answers the judge's claims of check files when judges share the checks."""
     read_fd, write_fd = os.pipe()
+    claims_read, claims_write = os.pipe() if claim else (None, None)
     token = secrets.token_hex(16)
     # the checks still to run: an unlinked file the judge inherits
     only_file = tempfile.TemporaryFile() if only else None
     if only_file:
         only_file.write(only.encode())
         only_file.seek(0)
-    child_fds = (write_fd,) + ((only_file.fileno(),) if only_file else ())
+    child_fds = (write_fd,) + ((only_file.fileno(),) if only_file else ()) + \
+        ((claims_read,) if claim else ())
     try:
         process = subprocess.Popen(
-            child_command(kit, folder, write_fd, only_file.fileno() if only_file else None,
-                          exercises, seed, files, cap, memory_limit),
-            cwd=home, env=dict(sandbox.child_environment(home, kit, token), TMPDIR=str(scratch)),
+            child_command(judge.kit, judge.folder, write_fd, only_file.fileno() if only_file else None,
+                          judge.exercises, judge.seed, files, judge.cap, judge.memory_limit, claims_read),
+            cwd=judge.home, env=dict(sandbox.child_environment(judge.home, judge.kit, token),
+                                     TMPDIR=str(judge.scratch)),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=child_fds,
             start_new_session=True)
     except BaseException:
-        os.close(read_fd)
+        for fd in (read_fd, claims_write):
+            if fd is not None:
+                os.close(fd)
         raise
     finally:
-        os.close(write_fd)
+        for fd in (write_fd, claims_read):
+            if fd is not None:
+                os.close(fd)
         if only_file:
             only_file.close()
-    sandbox.apply_limits(process.pid, max(memory_limit, sandbox.MEMORY_LIMIT))   # the judge's own
+    if cpu is not None:      # before it starts its zygote, whose executors inherit the CPU
+        os.sched_setaffinity(process.pid, {cpu})
+    sandbox.apply_limits(process.pid, max(judge.memory_limit, sandbox.MEMORY_LIMIT))   # the judge's own
     events = ChildEvents(items=[])
     buffer = b""
     limit = COLLECT_TIMEOUT         # wall seconds until the next event is due
@@ -249,10 +364,10 @@ def _run_child(kit, home, scratch, folder, exercises, seed, only, files, deadlin
     selector.register(process.stdout, selectors.EVENT_READ, "output")
     try:
         while not events.finished:
-            if cancel is not None and cancel():
+            if judge.cancel():
                 events.cancelled = True
                 return events
-            now = time.monotonic()
+            now, deadline = time.monotonic(), judge.deadline
             if now >= deadline or now - last_event > limit:
                 events.ended_as = "timed_out"
                 events.failure = (f"timed out: the judge took longer than {limit:g} s"
@@ -285,6 +400,8 @@ def _run_child(kit, home, scratch, folder, exercises, seed, only, files, deadlin
                         event["seconds"] = last_event - check_started
                         events.items.append(event)
                         events.current, limit = None, COLLECT_TIMEOUT
+                    elif event["type"] == "claim":
+                        _answer(claims_write, claim(str(event["file"])))
                     elif event["type"] == "finished":
                         events.finished = True
         if events.finished:      # everything reported: its cleanup is the sweep's (and tmp's)
@@ -298,7 +415,17 @@ def _run_child(kit, home, scratch, folder, exercises, seed, only, files, deadlin
     finally:
         selector.close()
         os.close(read_fd)
+        if claims_write is not None:
+            os.close(claims_write)
         sandbox.kill_everything(process, token=token)
+
+
+def _answer(fd, granted):
+    """Answer a judge's claim; a judge that died since is found by the loop's next read."""
+    try:
+        os.write(fd, b"1" if granted else b"0")
+    except BrokenPipeError:
+        pass
 
 
 def _describe_exit(code):

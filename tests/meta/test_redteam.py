@@ -176,9 +176,9 @@ def test_the_results_file_is_written_last_by_the_parent(tmp_path, capsys):
 def test_a_tampered_kit_copy_is_refused(tmp_path, monkeypatch):
     real = runner._run_child
 
-    def tamper_then_run(kit, *args, **kwargs):
-        events = real(kit, *args, **kwargs)
-        checks = Path(kit) / "tests" / "checks.py"
+    def tamper_then_run(judge, *args, **kwargs):
+        events = real(judge, *args, **kwargs)
+        checks = Path(judge.kit) / "tests" / "checks.py"
         checks.chmod(0o644)
         checks.write_text(checks.read_text() + "\nassert_close = lambda *a, **k: None\n")
         return events

@@ -195,6 +195,9 @@ def execute(folder, read_fd, write_fd, dump_fd):
     faulthandler.register(signal.SIGUSR1, file=dump, all_threads=True)   # where an overrun was
     confined = confine(readable=[*python_paths(), str(Path(__file__).parent.parent), folder],
                        writable=[os.getcwd()])
+    # bytecode in the home this judge's executors share: each of the student's modules compiles
+    # once a run, not once an exercise (what one executor writes there, only executors read)
+    sys.pycache_prefix, sys.dont_write_bytecode = os.path.join(os.getcwd(), "bytecode"), False
     peer = ExecutorPeer(read_fd, write_fd, folder)
     peer.serve = Server(folder).serve
     peer.send({"ready": os.getpid(), "confined": confined})

@@ -227,12 +227,12 @@ def _lane(board, judge, lane, cpu, files):
     claim = (lambda file: board.claim(file, lane)) if board.shared else None
     while True:
         sandbox.verify_kit(judge.kit, judge.hashes)
-        events = _run_child(judge, only, files, output, cpu, claim)
+        events = _run_child(judge, only, files, output, cpu, claim, lambda event: _record(board, event))
         if events.cancelled:
             return output
         with board.lock:
             board.children += 1
-            progress = _record(board, events)
+            progress = events.progress
             if board.checks is None:
                 board.failure = events.failure
                 return output
@@ -257,10 +257,9 @@ def _lane(board, judge, lane, cpu, files):
         files = sorted({c.nodeid.split("::")[0] for c in remaining})
 
 
-def _record(board, events):
-    """Take a judge's events into the board; True when an outcome was new."""
-    progress = False
-    for event in events.items:
+def _record(board, event):
+    """Take a judge's event (its collection, or an outcome) into the board; True for a new outcome."""
+    with board.lock:
         if event["type"] == "collected" and board.checks is None:
             board.checks = {c["nodeid"]: Check(c["nodeid"], c["exercise"], c["name"],
                                                visibility=c.get("visibility", "visible"))
@@ -273,8 +272,8 @@ def _record(board, events):
                 check.output = str(event.get("output", ""))
                 outcome = event["outcome"] if event["outcome"] in OUTCOMES else "error"
                 board.settle(check, outcome, str(event.get("message", ""))[:MAX_MESSAGE])
-                progress = True
-    return progress
+                return True
+    return False
 
 
 def suite_files(kit, exercises, folders=(SUITES, HIDDEN)):
@@ -311,7 +310,7 @@ def _stop_losing(checks, settle):
 
 @dataclass
 class ChildEvents:
-    items: list
+    progress: bool = False       # an outcome it reported was new
     current: str = None          # the check running when the judge ended
     ended_as: str = "crashed"    # what to charge that check with
     failure: str = ""
@@ -319,9 +318,10 @@ class ChildEvents:
     cancelled: bool = False
 
 
-def _run_child(judge, only, files, output, cpu=None, claim=None):
+def _run_child(judge, only, files, output, cpu, claim, record):
     """Run one judge on ``files`` (``only``: the node ids still to run), pinned to ``cpu``;
-    ``claim(file)`` answers the judge's claims of check files when judges share the checks."""
+    ``claim(file)`` answers the judge's claims of check files when judges share the checks,
+    ``record(event)`` takes its collection and each outcome as it comes (True: a new outcome)."""
     read_fd, write_fd = os.pipe()
     claims_read, claims_write = os.pipe() if claim else (None, None)
     token = secrets.token_hex(16)
@@ -355,7 +355,7 @@ def _run_child(judge, only, files, output, cpu=None, claim=None):
     if cpu is not None:      # before it starts its zygote, whose executors inherit the CPU
         os.sched_setaffinity(process.pid, {cpu})
     sandbox.apply_limits(process.pid, max(judge.memory_limit, sandbox.MEMORY_LIMIT))   # the judge's own
-    events = ChildEvents(items=[])
+    events = ChildEvents()
     buffer = b""
     limit = COLLECT_TIMEOUT         # wall seconds until the next event is due
     last_event = time.monotonic()
@@ -392,13 +392,13 @@ def _run_child(judge, only, files, output, cpu=None, claim=None):
                         continue
                     last_event = time.monotonic()
                     if event["type"] == "collected":
-                        events.items.append(event)
+                        record(event)
                     elif event["type"] == "start":
                         events.current, limit = event["nodeid"], float(event["limit"])
                         check_started = last_event
                     elif event["type"] == "result":
                         event["seconds"] = last_event - check_started
-                        events.items.append(event)
+                        events.progress |= record(event)
                         events.current, limit = None, COLLECT_TIMEOUT
                     elif event["type"] == "claim":
                         _answer(claims_write, claim(str(event["file"])))

@@ -197,6 +197,22 @@ def test_a_grading_is_cancelled_when_a_file_changes():
     assert time.monotonic() - started < 5
 
 
+def test_outcomes_reach_the_progress_display_while_the_judge_runs():
+    from pathlib import Path
+
+    def judges():
+        found = []
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                found += [cmdline] if b"--sophia-events" in cmdline.read_bytes() else []
+            except OSError:          # a process that ended meanwhile
+                continue
+        return found
+    seen = []
+    runner.run("solutions", exercises=["linear"], on_check=lambda check: seen.append(bool(judges())))
+    assert len(seen) > 1 and seen[0], "the first outcome came after its judge had ended"
+
+
 def test_check_takes_several_ids_and_file_names(monkeypatch, capsys):
     graded = []
     monkeypatch.setattr(runner, "run", lambda impl, exercises=None, **kw: graded.append(exercises)

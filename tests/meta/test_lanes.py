@@ -50,9 +50,9 @@ def test_each_lane_has_a_cpu_of_its_own(monkeypatch):
     cpus = []
     real = runner._run_child
 
-    def recording(judge, only, files, output, cpu=None, claim=None):
+    def recording(judge, only, files, output, cpu, claim, record):
         cpus.append(cpu)
-        return real(judge, only, files, output, cpu, claim)
+        return real(judge, only, files, output, cpu, claim, record)
     monkeypatch.setattr(runner, "_run_child", recording)
     runner.run("solutions", exercises=["init_basic", "linear"])
     assert sorted(cpus) == sorted(os.sched_getaffinity(0))[:2]

@@ -5,7 +5,7 @@ import pytest
 from tests.meta.planting import assert_caught
 
 BN_INV_STD = "self.running_var\n        inv_std = 1.0 / np.sqrt(var + self.eps)"
-BN_EVAL_STATS = "mean, var = self.running_mean, self.running_var"
+BN_EVAL_VAR = "        else:\n            var = self.running_var\n"
 BN2D_FORWARD = ("out = super().forward(x.transpose(0, 2, 3, 1).reshape(-1, c))   # (N*H*W, C)\n"
                 "        return out.reshape(n, h, w, c).transpose(0, 3, 1, 2)")
 LN_STATS = ("x_hat = x - x.mean(axis=-1, keepdims=True)                          # (..., D)\n"
@@ -21,16 +21,19 @@ BUGS = [
      BN_INV_STD, "self.running_var\n        inv_std = 1.0 / (np.sqrt(var) + self.eps)",
      "eps is added outside the square root"),
     ("batchnorm-unbiased_variance_normalizes", "batchnorm", "normalization",
-     "x.var(axis=0)", "x.var(axis=0, ddof=1)", "the biased one, divided by N"),
+     'x_hat, x_hat) / n ', 'x_hat, x_hat) / (n - 1) ', "the biased one, divided by N"),
     ("batchnorm-biased_running_var", "batchnorm", "normalization",
      "m * var * (n / (n - 1))", "m * var", "it takes the unbiased one, var * N / (N - 1)"),
     ("batchnorm-momentum_swapped", "batchnorm", "normalization",
-     "m = self.momentum", "m = 1 - self.momentum", "momentum is weighted the wrong way round"),
+     "n, m = len(x), self.momentum", "n, m = len(x), 1 - self.momentum",
+     "momentum is weighted the wrong way round"),
     ("batchnorm-running_stats_updated_in_eval", "batchnorm", "normalization",
-     BN_EVAL_STATS, BN_EVAL_STATS + "\n            self.running_mean = 0.9 * self.running_mean"
-     " + 0.1 * x.mean(axis=0)", "after an evaluation forward (only training updates it)"),
+     BN_EVAL_VAR, BN_EVAL_VAR + "            self.running_mean = 0.9 * self.running_mean"
+     " + 0.1 * x.mean(axis=0)\n", "after an evaluation forward (only training updates it)"),
     ("batchnorm-eval_uses_batch_stats", "batchnorm", "normalization",
-     BN_EVAL_STATS, "mean, var = x.mean(axis=0), x.var(axis=0)", "not the batch's statistics"),
+     BN_EVAL_VAR,
+     "        else:\n            x_hat = x - x.mean(axis=0)\n            var = x_hat.var(axis=0)\n",
+     "not the batch's statistics"),
     ("batchnorm-backward_statistics_as_constants", "batchnorm", "normalization",
      "        if not self.training:\n            return dout * scale", "        return dout * scale",
      "the batch mean and variance depend on every x_n too"),
@@ -42,10 +45,10 @@ BUGS = [
      'self.grads["gamma"] = np.einsum("nd,nd->d", dout, x_hat)',
      'self.grads["gamma"] = dout.sum(axis=0)', "without the factor x_hat"),
     ("batchnorm-grads_accumulated", "batchnorm", "normalization",
-     'self.grads["beta"] = dout.sum(axis=0)',
+     'self.grads["beta"] = np.einsum("nd->d", dout)',
      'self.grads["beta"] = self.grads.get("beta", 0) + dout.sum(axis=0)', "not accumulated"),
     ("batchnorm-input_modified", "batchnorm", "normalization",
-     "x_hat = x - mean\n", "x -= mean\n        x_hat = x\n", "modified in place"),
+     "x_hat = x - mean ", "x -= mean\n        x_hat = x ", "modified in place"),
     ("batchnorm2d-reshape_without_transpose", "batchnorm2d", "normalization",
      BN2D_FORWARD, "out = super().forward(x.reshape(-1, c))\n        return out.reshape(n, c, h, w)",
      "without moving the channel axis last"),

@@ -17,8 +17,7 @@ from .layers import Layer
 
 def sigmoid(z):
     """1 / (1 + exp(-z)) without overflow (given: the activations chapter derived it)."""
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return np.exp(np.minimum(z, 0)) / (1.0 + np.exp(-np.abs(z)))
 
 
 def _uniform(shape, limit, rng, dtype):

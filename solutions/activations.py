@@ -27,8 +27,9 @@ class Sigmoid(Activation):
         """Inputs: x: any shape.  Returns: out: same shape, in (0, 1)."""
         x = self._check_forward(x)
         # BEGIN SOLUTION
-        z = np.exp(-np.abs(x))                       # in (0, 1]: never overflows
-        out = np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+        # exp of a number <= 0 never overflows; for x >= 0 this is 1 / (1 + e^-x), for x < 0
+        # e^x / (1 + e^x), and no branch is taken per element
+        out = np.exp(np.minimum(x, 0)) / (1.0 + np.exp(-np.abs(x)))
         self.cache = out
         return out
         # END SOLUTION
@@ -102,8 +103,8 @@ class Swish(Activation):
         """Inputs: x: any shape.  Returns: out: same shape."""
         x = self._check_forward(x)
         # BEGIN SOLUTION
-        z = np.exp(-np.abs(self.beta * x))
-        s = np.where(x * self.beta >= 0, 1.0 / (1.0 + z), z / (1.0 + z))   # sigmoid(beta x)
+        bx = self.beta * x
+        s = np.exp(np.minimum(bx, 0)) / (1.0 + np.exp(-np.abs(bx)))        # sigmoid(beta x), as Sigmoid
         self.cache = (x, s)
         return x * s
         # END SOLUTION

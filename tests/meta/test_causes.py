@@ -38,7 +38,7 @@ SLIPS = [  # causes the kit once missed
                  "        s = 1.0 / (1.0 + np.exp(-out))\n        return dout * s * (1.0 - s)",
                  "taken at the layer's output instead of at its input",
                  id="sigmoid derivative at the output"),
-    pytest.param("swish", "activations", "np.exp(-np.abs(self.beta * x))", "np.exp(-np.abs(x))",
+    pytest.param("swish", "activations", "bx = self.beta * x", "bx = x",
                  "beta is ignored", id="swish ignores beta"),
     pytest.param("linear", "layers", 'self.grads["W"] = x.T @ dout',
                  'self.grads["W"] = x.T @ dout + 0.1 * self.params["W"]',

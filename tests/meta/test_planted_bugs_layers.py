@@ -7,8 +7,8 @@ import pytest
 
 from tests.meta.planting import assert_caught
 
-SIGMOID_FORWARD = "out = np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))"
-SWISH_S = "s = np.where(x * self.beta >= 0, 1.0 / (1.0 + z), z / (1.0 + z))"
+SIGMOID_FORWARD = "out = np.exp(np.minimum(x, 0)) / (1.0 + np.exp(-np.abs(x)))"
+SWISH_S = "s = np.exp(np.minimum(bx, 0)) / (1.0 + np.exp(-np.abs(bx)))"
 SOFTMAX_E = "e = np.exp(x - x.max(axis=1, keepdims=True))"
 SOFTMAX_DX = "return out * (dout - (dout * out).sum(axis=1, keepdims=True))"
 
@@ -62,7 +62,7 @@ BUGS = [
      "return dout * (s + self.beta * x * s * (1.0 - s))",
      "return dout * (s + x * s * (1.0 - s))", "max rel error"),
     ("swish-beta_ignored", "swish", "activations",
-     "z = np.exp(-np.abs(self.beta * x))", "z = np.exp(-np.abs(x))", "Swish(beta=2).forward(x)"),
+     "bx = self.beta * x", "bx = x", "Swish(beta=2).forward(x)"),
     ("swish-overflows", "swish", "activations",
      SWISH_S, "s = 1.0 / (1.0 + np.exp(-self.beta * x))", "overflow"),
     ("softmax-no_max_shift", "softmax", "activations",

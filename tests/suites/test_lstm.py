@@ -449,6 +449,21 @@ def test_lstm_backward_through_time(impl, rng, key, d, h):
                     tol=1e-6)
 
 
+def test_lstm_backward_of_a_one_step_sequence(impl, rng):
+    # T = 1: the loop over time runs once, and nothing may read a second step
+    d, h = 3, 2
+    layer, _ = make_lstm(impl, rng, d, h)
+    x, h0, c0, dhs = sequence(rng, N, 1, d, h)
+    layer.forward(*copies(x, h0, c0))
+    got = flat(backward_results(layer, *copies(dhs)))
+    for position, label in enumerate(("dx", "self.dh0", "self.dc0")):
+        shape = (x, h0, c0)[position].shape
+        numeric = numerical_gradient(lambda hs: float(np.sum(hs * dhs)), (layer.forward, (x, h0, c0)),
+                                     position, sample_indices(shape, rng, 40))
+        assert_gradient(f"LSTM.backward: {label} for a one-step sequence x of shape {x.shape}",
+                        got[RESULT_NAMES.index(label)], numeric, shape, tol=1e-6)
+
+
 @pytest.mark.parametrize("given", ["neither", "h0", "c0"])
 def test_lstm_initial_state_none_means_zeros(impl, rng, given):
     d, h = 2, 3

@@ -623,6 +623,22 @@ def test_rnn_backward_through_time(impl, rng, target):
 
 
 @RNN_CHECK
+def test_rnn_backward_of_a_one_step_sequence(impl, rng):
+    # T = 1: the loop over time runs once, and nothing may read a second step
+    n, _, d, h = rnn_sizes(rng)
+    layer, _ = make_rnn(impl, rng, d, h)
+    x, h0 = rng.standard_normal((n, 1, d)), 0.8 * rng.standard_normal((n, h))
+    dhs = rng.standard_normal((n, 1, h))
+    layer.forward(x, h0)
+    dx = layer.backward(dhs)
+    for target, got, shape, perturb in (("dx", dx, x.shape, 0), ("self.dh0", layer.dh0, h0.shape, 1)):
+        numeric = numerical_gradient(lambda hs: float(np.sum(hs * dhs)), (layer.forward, (x, h0)),
+                                     perturb, sample_indices(shape, rng, 40))
+        assert_gradient(f"RNN({d}, {h}).backward: {target} for a one-step sequence x of shape "
+                        f"{fmt_shape(x.shape)}", got, numeric, shape)
+
+
+@RNN_CHECK
 def test_rnn_backward_carries_gradient_to_earlier_steps(impl, rng):
     # The loss reads the last h only; every earlier x_t still reaches it through the recurrence.
     n, t, d, h = rnn_sizes(rng)

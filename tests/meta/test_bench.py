@@ -153,3 +153,17 @@ def test_the_command_line_sets_the_same_thread_count_for_numpy_and_torch():
     first = done.stdout.splitlines()[0]
     counts = re.findall(r"(\d+) threads?\)", first)       # numpy's BLAS, and torch's when installed
     assert counts and set(counts) == {"1"}, first
+
+
+def test_a_cold_first_call_does_not_size_the_runs():
+    # a step whose first call is slow (PyTorch's is, starting its threads) must still run often
+    # enough to fill the cell's time: sized by that first call, it ran once a turn
+    import time
+    calls = []
+
+    def step():
+        calls.append(1)
+        if len(calls) == 1:
+            time.sleep(0.05)
+    bench.measure({"cold start": step}, repeats=1, seconds=0.05)
+    assert len(calls) > 100

@@ -4,7 +4,9 @@ It writes one JSON line per event to the file descriptor the parent opened: the
 collected checks, each check's start (with the wall-clock time it may take) and
 final outcome (with the CPU time the student's code used and what it printed),
 and the end of the session. The judge runs no student code (that runs in the
-executor, see grader.remote), so these events are the judge's own word.
+executor, see grader.remote), so these events are the judge's own word. A judge in
+a lane of its own (grader.runner) also claims each check file before running it,
+and reads the parent's answer from a second descriptor.
 """
 import json
 import os

@@ -422,21 +422,22 @@ BACKWARD_CASES = pytest.mark.parametrize(
     ids=["x", "h0", "c0", "Wx", "Wh", "b"])
 
 
-def backward_through_time_of(impl, rng, key, d, h):
+def backward_through_time_of(impl, rng, key, d, h, t=T):
     """(layer, params, (x, h0, c0, dhs), got, label): a random LSTM (D = d, H = h), what its
-    backward gave after a forward of a random sequence, and the name of ``key``'s gradient."""
+    backward gave after a forward of a random sequence of ``t`` steps, and the name of ``key``'s
+    gradient."""
     layer, params = make_lstm(impl, rng, d, h)
-    x, h0, c0, dhs = sequence(rng, N, T, d, h)
+    x, h0, c0, dhs = sequence(rng, N, t, d, h)
     layer.forward(*copies(x, h0, c0))
     got = backward_results(layer, *copies(dhs))
     label = {"x": "dx", "h0": "self.dh0", "c0": "self.dc0"}.get(key, f'grads["{key}"]')
     return layer, params, (x, h0, c0, dhs), got, label
 
 
-@BACKWARD_CASES
-def test_lstm_backward_through_time(impl, rng, key, d, h):
-    """Against central differences of L = sum(hs * dhs) through the layer's own forward."""
-    layer, params, (x, h0, c0, dhs), got, label = backward_through_time_of(impl, rng, key, d, h)
+def check_backward_through_time(impl, rng, key, d, h, t=T):
+    """``key``'s gradient against central differences of L = sum(hs * dhs) through the layer's
+    own forward."""
+    layer, params, (x, h0, c0, dhs), got, label = backward_through_time_of(impl, rng, key, d, h, t)
 
     def loss(hs):
         return float(np.sum(hs * dhs))
@@ -445,23 +446,19 @@ def test_lstm_backward_through_time(impl, rng, key, d, h):
     target = inputs.get(key, (layer, "params", key))
     shape = (x, h0, c0)[inputs[key]].shape if key in inputs else params[key].shape
     numeric = numerical_gradient(loss, (layer.forward, (x, h0, c0)), target, sample_indices(shape, rng, 40))
-    assert_gradient(f"LSTM.backward: {label}", flat(got)[RESULT_NAMES.index(label)], numeric, shape,
-                    tol=1e-6)
+    assert_gradient(f"LSTM.backward: {label} for x of shape {x.shape}",
+                    flat(got)[RESULT_NAMES.index(label)], numeric, shape, tol=1e-6)
+
+
+@BACKWARD_CASES
+def test_lstm_backward_through_time(impl, rng, key, d, h):
+    check_backward_through_time(impl, rng, key, d, h)
 
 
 def test_lstm_backward_of_a_one_step_sequence(impl, rng):
     # T = 1: the loop over time runs once, and nothing may read a second step
-    d, h = 3, 2
-    layer, _ = make_lstm(impl, rng, d, h)
-    x, h0, c0, dhs = sequence(rng, N, 1, d, h)
-    layer.forward(*copies(x, h0, c0))
-    got = flat(backward_results(layer, *copies(dhs)))
-    for position, label in enumerate(("dx", "self.dh0", "self.dc0")):
-        shape = (x, h0, c0)[position].shape
-        numeric = numerical_gradient(lambda hs: float(np.sum(hs * dhs)), (layer.forward, (x, h0, c0)),
-                                     position, sample_indices(shape, rng, 40))
-        assert_gradient(f"LSTM.backward: {label} for a one-step sequence x of shape {x.shape}",
-                        got[RESULT_NAMES.index(label)], numeric, shape, tol=1e-6)
+    for key in ("x", "h0", "c0"):
+        check_backward_through_time(impl, rng, key, 3, 2, t=1)
 
 
 @pytest.mark.parametrize("given", ["neither", "h0", "c0"])

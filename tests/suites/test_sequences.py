@@ -598,10 +598,12 @@ def backward_result(layer, target, dx):
     return f'grads["{target}"]', layer.grads[target]
 
 
-def backward_through_time_of(impl, rng, target):
-    """(layer, params, x, h0, dhs, got, name): a random RNN, a sequence through it and what its
-    backward gave for ``target``, with the name the messages give it."""
+def backward_through_time_of(impl, rng, target, steps=None):
+    """(layer, params, x, h0, dhs, got, name): a random RNN, a sequence through it (of ``steps``
+    steps, rnn_sizes' T by default) and what its backward gave for ``target``, with the name the
+    messages give it."""
     n, t, d, h = rnn_sizes(rng)
+    t = steps or t
     layer, params = make_rnn(impl, rng, d, h)
     x, h0, dhs = (rng.standard_normal((n, t, d)), 0.8 * rng.standard_normal((n, h)),
                   rng.standard_normal((n, t, h)))
@@ -611,10 +613,9 @@ def backward_through_time_of(impl, rng, target):
     return layer, params, x, h0, dhs, got, name
 
 
-@RNN_CHECK
-@pytest.mark.parametrize("target", BPTT_TARGETS)
-def test_rnn_backward_through_time(impl, rng, target):
-    layer, params, x, h0, dhs, got, name = backward_through_time_of(impl, rng, target)
+def check_backward_through_time(impl, rng, target, steps=None):
+    """``target``'s gradient against central differences of L = sum(hs * dhs)."""
+    layer, params, x, h0, dhs, got, name = backward_through_time_of(impl, rng, target, steps)
     shape = {"x": x.shape, "h0": h0.shape}.get(target) or params[target].shape
     perturb = {"x": 0, "h0": 1}.get(target, (layer, "params", target))
     numeric = numerical_gradient(lambda hs: float(np.sum(hs * dhs)), (layer.forward, (x, h0)),
@@ -623,19 +624,16 @@ def test_rnn_backward_through_time(impl, rng, target):
 
 
 @RNN_CHECK
+@pytest.mark.parametrize("target", BPTT_TARGETS)
+def test_rnn_backward_through_time(impl, rng, target):
+    check_backward_through_time(impl, rng, target)
+
+
+@RNN_CHECK
 def test_rnn_backward_of_a_one_step_sequence(impl, rng):
     # T = 1: the loop over time runs once, and nothing may read a second step
-    n, _, d, h = rnn_sizes(rng)
-    layer, _ = make_rnn(impl, rng, d, h)
-    x, h0 = rng.standard_normal((n, 1, d)), 0.8 * rng.standard_normal((n, h))
-    dhs = rng.standard_normal((n, 1, h))
-    layer.forward(x, h0)
-    dx = layer.backward(dhs)
-    for target, got, shape, perturb in (("dx", dx, x.shape, 0), ("self.dh0", layer.dh0, h0.shape, 1)):
-        numeric = numerical_gradient(lambda hs: float(np.sum(hs * dhs)), (layer.forward, (x, h0)),
-                                     perturb, sample_indices(shape, rng, 40))
-        assert_gradient(f"RNN({d}, {h}).backward: {target} for a one-step sequence x of shape "
-                        f"{fmt_shape(x.shape)}", got, numeric, shape)
+    for target in ("x", "h0"):
+        check_backward_through_time(impl, rng, target, steps=1)
 
 
 @RNN_CHECK
